@@ -1,0 +1,38 @@
+// /etc/storkit/mgmtvm.json: which node this is, the management VM, every node's libvirt URI,
+// the storage backend and the deadlines.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "storkit/config.h"
+
+namespace storkit {
+
+struct NodeEntry {
+    std::string name;
+    std::string libvirt;  // libvirt URI of that node
+};
+
+struct MgmtvmConfig {
+    ConfigFile file;
+    std::string node;        // this node (from "node" or --node)
+    std::string vm_name;
+    std::string domain_xml;  // path of the domain definition, the same on every node
+    std::string volume;      // the volume holding the VM's disk (for the storage backend)
+    std::vector<NodeEntry> nodes;  // every node, sorted by name
+    std::string state_dir;   // lock file and last decision
+    std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
+
+    const NodeEntry& self() const;
+    ConfigNode storage() const { return file.root().object("storage"); }
+};
+
+inline constexpr const char* kDefaultMgmtvmConfig = "/etc/storkit/mgmtvm.json";
+
+// Loads and validates the whole file; `node_override` (from --node) replaces "node".
+// Throws ConfigError naming the file and key path.
+MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node_override);
+
+}  // namespace storkit

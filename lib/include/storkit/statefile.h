@@ -1,0 +1,37 @@
+// Files that survive a crash: atomic replacement, and an exclusive lock for "one run at a time".
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace storkit {
+
+// Replaces `path` with `content` atomically: temp file in the same directory, fsync, rename,
+// fsync of the directory. Readers see the old or the new content, never a mix.
+// Returns false (and writes nothing) when the file already holds exactly `content`.
+bool write_file_atomic(const std::string& path, const std::string& content, int mode = 0644);
+
+// The whole file, or nullopt when it does not exist. Throws Error on other failures.
+std::optional<std::string> read_file(const std::string& path);
+
+// Creates `path` and its parents (mode 0755) if missing; throws Error naming the path.
+void make_dirs(const std::string& path);
+
+// An exclusive flock(2) on a lock file, held for the owner's lifetime.
+class FileLock {
+  public:
+    // Non-blocking: throws LockedError (exit 75) when another process holds it.
+    static FileLock try_acquire(const std::string& path);
+    // Blocking, for short critical sections shared by concurrent processes.
+    static FileLock acquire(const std::string& path);
+    FileLock(FileLock&& other) noexcept;
+    FileLock& operator=(FileLock&&) = delete;
+    FileLock(const FileLock&) = delete;
+    ~FileLock();
+
+  private:
+    explicit FileLock(int fd) : fd_(fd) {}
+    int fd_ = -1;
+};
+
+}  // namespace storkit

@@ -1,0 +1,21 @@
+// mgmtvm-reconcile: one tick of the management-VM reconcile on this node.
+#include "storkit/mgmtvm_config.h"
+#include "storkit/mgmtvm_reconcile.h"
+#include "storkit/runner.h"
+
+int main(int argc, char** argv) {
+    storkit::ReconcileOptions opts;
+    storkit::ToolSpec spec;
+    spec.name = "mgmtvm-reconcile";
+    spec.description =
+        "One tick of the management-VM reconcile on this node: check storage health, the\n"
+        "storage master and where the VM runs, then start or stop it here.";
+    spec.default_config = storkit::kDefaultMgmtvmConfig;
+    spec.add_options = [&](CLI::App& app) {
+        app.add_option("--node", opts.node, "This node's name (overrides \"node\" in the config)");
+    };
+    spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
+        storkit::reconcile_command(common, opts, report);
+    };
+    return storkit::run_tool(spec, argc, argv);
+}
