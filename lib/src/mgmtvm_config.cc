@@ -46,8 +46,8 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
         for (const NodeEntry& n : c.nodes) names += (names.empty() ? "" : ", ") + n.name;
         if (node_override.empty())
             root.fail("node", fmt::format("\"{}\" is not one of nodes ({})", c.node, names));
-        throw ConfigError(fmt::format("--node {}: not one of the nodes in {} ({})", c.node, path,
-                                      names));
+        throw ConfigError(
+            fmt::format("--node {}: not one of the nodes in {} ({})", c.node, path, names));
     }
 
     c.state_dir = root.string_or("state_dir", "/var/lib/storkit");

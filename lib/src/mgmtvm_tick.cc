@@ -66,7 +66,8 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     // questions run here.
     std::map<std::string, std::future<virt::DomainStatus>> asks;
     for (const NodeEntry& n : cfg.nodes)
-        asks[n.name] = std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
+        asks[n.name] =
+            std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
     observe_storage(storage, r);
     for (auto& [name, fut] : asks) {
         virt::DomainStatus st = fut.get();
@@ -98,8 +99,8 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
             virt::DomainStatus now = virt::query(uri, cfg.vm_name, cfg.peer);
             Tri want = r.decision.action == Action::kStart ? Tri::kYes : Tri::kNo;
             if (now.active != want)
-                throw Error(fmt::format("after {} the VM is {} on {}",
-                                        to_string(r.decision.action), now.state, cfg.node));
+                throw Error(fmt::format("after {} the VM is {} on {}", to_string(r.decision.action),
+                                        now.state, cfg.node));
             r.domains[cfg.node] = now;
         }
         // libvirt must never start the VM on its own at boot: only the reconcile does.
@@ -115,7 +116,8 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
         r.failed = true;
         done = e.what();
     }
-    std::string verb = r.decision.action == Action::kNone ? "" : std::string(to_string(r.decision.action));
+    std::string verb =
+        r.decision.action == Action::kNone ? "" : std::string(to_string(r.decision.action));
     if (!done.empty())
         r.msg = fmt::format("{}: {} failed: {}", cfg.node, verb.empty() ? "tick" : verb, done);
     else if (dry_run && !verb.empty())

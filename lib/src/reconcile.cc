@@ -65,7 +65,9 @@ constexpr Row kTable[] = {
      "not the master; the VM does not run here"},
 };
 
-bool matches(Match m, Tri v) { return (m & (1u << static_cast<unsigned>(v))) != 0; }
+bool matches(Match m, Tri v) {
+    return (m & (1u << static_cast<unsigned>(v))) != 0;
+}
 
 std::string join_peers(const std::vector<PeerObservation>& peers, Tri which) {
     std::string out;

@@ -26,7 +26,8 @@ StorageAnswer CommandStorage::ask(const std::vector<std::string>& argv) const {
     ExecRequest req;
     req.argv = argv;
     req.timeout = cfg_.timeout;
-    req.env = {{"STORKIT_NODE", ctx_.node}, {"STORKIT_VM", ctx_.vm}, {"STORKIT_VOLUME", ctx_.volume}};
+    req.env = {
+        {"STORKIT_NODE", ctx_.node}, {"STORKIT_VM", ctx_.vm}, {"STORKIT_VOLUME", ctx_.volume}};
     ExecResult r = run_command(req);
     StorageAnswer a;
     if (r.timed_out) {
@@ -47,8 +48,14 @@ StorageAnswer CommandStorage::ask(const std::vector<std::string>& argv) const {
     return a;
 }
 
-StorageAnswer CommandStorage::service_healthy() { return ask(cfg_.service_health); }
-StorageAnswer CommandStorage::volume_healthy() { return ask(cfg_.volume_health); }
-StorageAnswer CommandStorage::is_master() { return ask(cfg_.is_master); }
+StorageAnswer CommandStorage::service_healthy() {
+    return ask(cfg_.service_health);
+}
+StorageAnswer CommandStorage::volume_healthy() {
+    return ask(cfg_.volume_health);
+}
+StorageAnswer CommandStorage::is_master() {
+    return ask(cfg_.is_master);
+}
 
 }  // namespace storkit

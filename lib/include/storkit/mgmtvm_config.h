@@ -17,12 +17,12 @@ struct NodeEntry {
 
 struct MgmtvmConfig {
     ConfigFile file;
-    std::string node;        // this node (from "node" or --node)
+    std::string node;  // this node (from "node" or --node)
     std::string vm_name;
-    std::string domain_xml;  // path of the domain definition, the same on every node
-    std::string volume;      // the volume holding the VM's disk (for the storage backend)
+    std::string domain_xml;        // path of the domain definition, the same on every node
+    std::string volume;            // the volume holding the VM's disk (for the storage backend)
     std::vector<NodeEntry> nodes;  // every node, sorted by name
-    std::string state_dir;   // lock file and last decision
+    std::string state_dir;         // lock file and last decision
     std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
 
     const NodeEntry& self() const;

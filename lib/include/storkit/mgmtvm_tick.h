@@ -2,9 +2,8 @@
 // decide (reconcile.h), act (virt.h), and describe all of it as a JSON trace.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "storkit/mgmtvm_config.h"
@@ -17,7 +16,7 @@ namespace storkit {
 struct TickResult {
     Observations obs;
     Decision decision;
-    std::map<std::string, StorageAnswer> storage;      // "service", "volume", "master" as asked
+    std::map<std::string, StorageAnswer> storage;       // "service", "volume", "master" as asked
     std::map<std::string, virt::DomainStatus> domains;  // every node's answer
     bool changed = false;
     bool failed = false;

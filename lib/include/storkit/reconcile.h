@@ -19,18 +19,18 @@ struct PeerObservation {
 };
 
 struct Observations {
-    Tri service = Tri::kUnknown;  // this node's storage service healthy?
-    Tri volume = Tri::kUnknown;   // the VM's volume healthy?
-    Tri master = Tri::kUnknown;   // this node the storage master?
-    Tri here = Tri::kUnknown;     // the VM active on this node?
+    Tri service = Tri::kUnknown;         // this node's storage service healthy?
+    Tri volume = Tri::kUnknown;          // the VM's volume healthy?
+    Tri master = Tri::kUnknown;          // this node the storage master?
+    Tri here = Tri::kUnknown;            // the VM active on this node?
     std::vector<PeerObservation> peers;  // every other node
 };
 
 struct Decision {
     Action action = Action::kNone;
-    std::string rule;    // the id of the table row that matched
-    std::string reason;  // one human sentence
-    bool failed = false; // the desired state cannot be ensured (e.g. local libvirt silent)
+    std::string rule;     // the id of the table row that matched
+    std::string reason;   // one human sentence
+    bool failed = false;  // the desired state cannot be ensured (e.g. local libvirt silent)
 };
 
 // "Is the VM running anywhere else?": yes if any peer says yes, else unknown if any peer did
