@@ -102,13 +102,15 @@ TEST_CASE("config errors name the file and the key path") {
           "FILE: key 'storage.volume_health': the program must be an absolute path, got "
           "\"stor-check\"");
     CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
-          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command)");
+          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
     CHECK(load_error(with(R"("peer_s": 5)", R"("peer_s": 50)")) ==
           "FILE: key 'deadlines.peer_s': must be shorter than deadlines.tick_s, or no tick could "
           "finish");
     CHECK(load_error(with(R"("deadlines")", R"("deadline")")) ==
           "FILE: key 'deadline': unknown key (known here: node, vm, nodes, storage, deadlines, "
-          "state_dir)");
+          "state_dir, lease, allow_start_with_unknown_peers)");
+    CHECK(load_error(with(R"("deadlines")", R"("lease": {"ticks": 1}, "deadlines")")) ==
+          "FILE: key 'lease.ticks': expected an integer from 2 to 1000, got the number 1");
     CHECK(load_error(with(R"("nodes": {)", R"("nodes": {}, "x": {)")).find("unknown key") !=
           std::string::npos);
 }

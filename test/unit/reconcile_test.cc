@@ -11,7 +11,11 @@ constexpr Tri N = Tri::kNo;
 constexpr Tri U = Tri::kUnknown;
 
 Observations obs(Tri service, Tri volume, Tri master, Tri here, std::vector<Tri> peers = {N, N}) {
-    Observations o{service, volume, master, here, {}};
+    Observations o;
+    o.service = service;
+    o.volume = volume;
+    o.master = master;
+    o.here = here;
     for (size_t i = 0; i < peers.size(); ++i)
         o.peers.push_back({"node" + std::to_string(i + 2), peers[i]});
     return o;
@@ -79,7 +83,7 @@ TEST_CASE("running elsewhere: yes beats unknown, unknown beats no") {
     CHECK(running_elsewhere({{"a", U}, {"b", Y}}) == Tri::kYes);
 }
 
-TEST_CASE("every combination has a rule, and the safety properties hold") {
+TEST_CASE("published flow: every combination has a rule, and the safety properties hold") {
     const Tri all[] = {Y, N, U};
     int combos = 0;
     for (Tri s : all)
@@ -105,4 +109,93 @@ TEST_CASE("every combination has a rule, and the safety properties hold") {
                             if (s != Y && h == Y) CHECK(d.action == Action::kStop);
                         }
     CHECK(combos == 729);
+}
+
+TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
+    const Tri all[] = {Y, N, U};
+    const LeaseView leases[] = {LeaseView::kOff, LeaseView::kFree, LeaseView::kMine,
+                                LeaseView::kOther, LeaseView::kUnknown};
+    const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode};
+    long combos = 0;
+    for (Tri s : all)
+        for (Tri v : all)
+            for (Tri m : all)
+                for (Tri h : all)
+                    for (Tri p : all)
+                        for (LeaseView l : leases)
+                            for (Maint mt : maints)
+                                for (bool overdue : {false, true})
+                                    for (bool allow : {false, true}) {
+                                        Observations o = obs(s, v, m, h, {p});
+                                        o.lease = l;
+                                        o.maint = mt;
+                                        o.renew_overdue = overdue;
+                                        o.allow_unknown_peers = allow;
+                                        Decision d = decide(o);
+                                        ++combos;
+                                        REQUIRE(d.rule != "no-rule");
+                                        if (mt == Maint::kGlobal) CHECK(d.action == Action::kNone);
+                                        if (d.action == Action::kStop) CHECK(h == Y);
+                                        if (d.action != Action::kStart) continue;
+                                        CHECK(mt == Maint::kNone);
+                                        CHECK((s == Y && v == Y && m == Y && h == N));
+                                        CHECK(p != Y);  // a peer that runs it: never
+                                        // A silent peer: only with the lease ours, or by the
+                                        // explicit published-behaviour switch.
+                                        if (p == U)
+                                            CHECK((l == LeaseView::kFree || l == LeaseView::kMine ||
+                                                   (l == LeaseView::kOff && allow)));
+                                        CHECK(l != LeaseView::kOther);
+                                        CHECK(l != LeaseView::kUnknown);
+                                    }
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 5 * 3 * 2 * 2);
+}
+
+TEST_CASE("lease and maintenance rows") {
+    struct Case {
+        Observations in;
+        const char* rule;
+        Action action;
+    };
+    auto with = [](Observations o, LeaseView l, Maint m = Maint::kNone, bool overdue = false,
+                   bool allow = false) {
+        o.lease = l;
+        o.lease_holder = "node3";
+        o.maint = m;
+        o.renew_overdue = overdue;
+        o.allow_unknown_peers = allow;
+        return o;
+    };
+    const LeaseView F = LeaseView::kFree, M = LeaseView::kMine, O = LeaseView::kOther,
+                    X = LeaseView::kUnknown, OFF = LeaseView::kOff;
+    // clang-format off
+    std::vector<Case> cases = {
+        {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kGlobal), "maintenance-global", Action::kNone},
+        {with(obs(N, Y, Y, Y), M, Maint::kGlobal), "maintenance-global", Action::kNone},
+        {with(obs(Y, Y, Y, Y), O), "lease-lost-stop", Action::kStop},
+        {with(obs(Y, N, N, Y), O), "lease-lost-stop", Action::kStop},
+        {with(obs(Y, Y, Y, Y), X, Maint::kNone, true), "lease-overdue-stop", Action::kStop},
+        {with(obs(Y, Y, Y, Y), M, Maint::kNode), "maintenance-handoff", Action::kStop},
+        {with(obs(Y, Y, N, Y), M, Maint::kNode), "maintenance-handoff", Action::kStop},
+        {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kNode), "maintenance-node", Action::kNone},
+        {with(obs(Y, Y, Y, N, {N, U}), X), "master-lease-unknown", Action::kNone},
+        {with(obs(Y, Y, Y, N, {N, N}), O), "master-lease-held", Action::kNone},
+        {with(obs(Y, Y, Y, N, {N, U}), O), "master-lease-held", Action::kNone},
+        {with(obs(Y, Y, Y, N, {U, U}), F), "master-takeover", Action::kStart},
+        {with(obs(Y, Y, Y, N, {N, U}), M), "master-takeover", Action::kStart},
+        {with(obs(Y, Y, Y, N, {N, U}), OFF), "master-peer-unknown", Action::kNone},
+        {with(obs(Y, Y, Y, N, {N, U}), OFF, Maint::kNone, false, true), "master-start-unknown", Action::kStart},
+        {with(obs(Y, Y, Y, N, {N, N}), F), "master-start", Action::kStart},
+        {with(obs(Y, Y, Y, N, {Y, U}), F), "master-running-elsewhere", Action::kNone},
+        {with(obs(Y, Y, Y, Y), M), "master-running-here", Action::kNone},
+    };
+    // clang-format on
+    for (const Case& c : cases) {
+        Decision d = decide(c.in);
+        INFO("expected rule " << c.rule);
+        CHECK(d.rule == c.rule);
+        CHECK(d.action == c.action);
+    }
+    CHECK(decide(with(obs(Y, Y, Y, N, {N, N}), O)).reason ==
+          "the lease is held by node3: waiting for it to be renewed or expire");
 }

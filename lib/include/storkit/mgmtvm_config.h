@@ -24,6 +24,11 @@ struct MgmtvmConfig {
     std::vector<NodeEntry> nodes;  // every node, sorted by name
     std::string state_dir;         // lock file and last decision
     std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
+    int lease_ticks = 3;               // the lease lasts lease_ticks x lease_tick_s
+    double lease_tick_s = 60;          // the reconcile's period (the crontab interval)
+    bool allow_unknown_peers = false;  // the published behaviour: start past silent peers
+
+    double lease_seconds() const { return lease_ticks * lease_tick_s; }
 
     const NodeEntry& self() const;
     ConfigNode storage() const { return file.root().object("storage"); }
