@@ -7,8 +7,12 @@ namespace {
 std::atomic<int> g_abandoned{0};
 }
 
-int abandoned_calls() { return g_abandoned.load(); }
-void note_abandoned_call() { ++g_abandoned; }
+int abandoned_calls() {
+    return g_abandoned.load();
+}
+void note_abandoned_call() {
+    ++g_abandoned;
+}
 
 }  // namespace storkit
 

@@ -1,6 +1,7 @@
 #include "storkit/exec.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -10,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "storkit/error.h"
 
@@ -110,8 +110,8 @@ ExecResult run_command(const ExecRequest& req) {
     sigemptyset(&dfl);
     sigaddset(&dfl, SIGPIPE);
     posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     std::vector<std::string> argv = req.argv;
     std::vector<std::string> env = build_env(req.env);
@@ -132,7 +132,8 @@ ExecResult run_command(const ExecRequest& req) {
 
     // Feed stdin (small payloads only; a command that does not read them gets EPIPE).
     if (!req.stdin_data.empty()) {
-        struct sigaction ign {}, old {};
+        struct sigaction ign {
+        }, old{};
         ign.sa_handler = SIG_IGN;
         ::sigaction(SIGPIPE, &ign, &old);
         (void)!::write(in.w, req.stdin_data.data(), req.stdin_data.size());

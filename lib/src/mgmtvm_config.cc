@@ -19,7 +19,8 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     // The file names commands that run as root: only root may be able to change it.
     require_root_only_writable(path, "config");
     ConfigNode root = c.file.root();
-    root.allow_only({"node", "vm", "nodes", "storage", "deadlines", "state_dir"});
+    root.allow_only({"node", "vm", "nodes", "storage", "deadlines", "state_dir", "lease",
+                     "allow_start_with_unknown_peers"});
 
     c.node = node_override.empty() ? root.string("node") : node_override;
 
@@ -46,8 +47,8 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
         for (const NodeEntry& n : c.nodes) names += (names.empty() ? "" : ", ") + n.name;
         if (node_override.empty())
             root.fail("node", fmt::format("\"{}\" is not one of nodes ({})", c.node, names));
-        throw ConfigError(fmt::format("--node {}: not one of the nodes in {} ({})", c.node, path,
-                                      names));
+        throw ConfigError(
+            fmt::format("--node {}: not one of the nodes in {} ({})", c.node, path, names));
     }
 
     c.state_dir = root.string_or("state_dir", "/var/lib/storkit");
@@ -61,6 +62,12 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
         if (c.peer >= c.tick)
             d->fail("peer_s", "must be shorter than deadlines.tick_s, or no tick could finish");
     }
+    if (auto l = root.object_opt("lease")) {
+        l->allow_only({"ticks", "tick_s"});
+        c.lease_ticks = static_cast<int>(l->integer_or("ticks", 3, 2, 1000));
+        c.lease_tick_s = l->positive_or("tick_s", 60);
+    }
+    c.allow_unknown_peers = root.boolean_or("allow_start_with_unknown_peers", false);
     // Validate the storage section now, so a bad one fails before anything is touched.
     ConfigNode storage = root.object("storage");
     storage.string("backend");

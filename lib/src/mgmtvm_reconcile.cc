@@ -20,7 +20,8 @@ void reconcile_command(const CommonOptions& common, const ReconcileOptions& opts
     report.data["node"] = cfg.node;
 
     make_dirs(cfg.state_dir);
-    FileLock lock = FileLock::try_acquire(cfg.state_dir + "/mgmtvm-reconcile.lock");
+    FileLock lock =
+        FileLock::try_acquire(cfg.state_dir + "/mgmtvm-reconcile." + cfg.node + ".lock");
 
     // The whole tick has one deadline; a tick past it ends here and the next one starts over
     // (every action is repeat-safe).

@@ -5,8 +5,8 @@
 namespace storkit {
 
 nlohmann::json Report::to_json() const {
-    nlohmann::json j = {{"tool", tool}, {"version", version()}, {"changed", changed},
-                        {"failed", failed}, {"msg", msg},       {"rc", rc}};
+    nlohmann::json j = {{"tool", tool},     {"version", version()}, {"changed", changed},
+                        {"failed", failed}, {"msg", msg},           {"rc", rc}};
     for (auto it = data.begin(); it != data.end(); ++it) j[it.key()] = it.value();
     return j;
 }

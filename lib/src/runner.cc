@@ -15,7 +15,9 @@
 
 namespace storkit {
 
-const char* version() { return STORKIT_VERSION; }
+const char* version() {
+    return STORKIT_VERSION;
+}
 
 namespace {
 
@@ -32,7 +34,8 @@ int finish(const CommonOptions& common, Report& report) {
     if (!report.failed && report.changed && common.detailed_exitcode) report.rc = kExitChanged;
     if (common.json) {
         std::cout << report.to_json().dump() << std::endl;
-        if (common.syslog) log::write(report.failed ? log::Level::kError : log::Level::kInfo, report.msg);
+        if (common.syslog)
+            log::write(report.failed ? log::Level::kError : log::Level::kInfo, report.msg);
     } else if (report.failed || report.rc != 0) {
         log::error("{}", report.msg);
     } else if (!report.msg.empty()) {
@@ -59,8 +62,7 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
         app.add_flag("-n,--dry-run", common.dry_run, "Say what would be done, change nothing");
     if (!spec.default_config.empty()) {
         common.config = spec.default_config;
-        app.add_option("--config", common.config, "Configuration file")
-            ->capture_default_str();
+        app.add_option("--config", common.config, "Configuration file")->capture_default_str();
     }
     if (spec.add_options) spec.add_options(app);
 

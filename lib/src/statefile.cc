@@ -106,7 +106,8 @@ FileLock FileLock::try_acquire(const std::string& path) {
     if (::flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int err = errno;
         ::close(fd);
-        if (err == EWOULDBLOCK) throw LockedError(fmt::format("{}: another run holds the lock", path));
+        if (err == EWOULDBLOCK)
+            throw LockedError(fmt::format("{}: another run holds the lock", path));
         throw Error(fmt::format("{}: flock: {}", path, errno_text(err)));
     }
     return FileLock(fd);
@@ -124,7 +125,9 @@ FileLock FileLock::acquire(const std::string& path) {
     return FileLock(fd);
 }
 
-FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) {
+    other.fd_ = -1;
+}
 
 FileLock::~FileLock() {
     if (fd_ >= 0) ::close(fd_);

@@ -15,15 +15,18 @@ namespace {
 
 void check_one(const std::string& path, const struct stat& st, bool child_root_owned,
                const std::string& what, const std::string& original) {
+    // Name the directory only when it is not the file itself that is at fault.
+    std::string subject = S_ISDIR(st.st_mode) ? "directory " + path + " is" : "it is";
     if (st.st_uid != 0)
-        throw ConfigError(fmt::format("{} {}: {} is owned by uid {}, not root; refusing it", what,
-                                      original, path, st.st_uid));
+        throw ConfigError(fmt::format("{} {}: {} owned by uid {}, not root; refusing it", what,
+                                      original, subject, st.st_uid));
     bool others_can_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
     bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && child_root_owned;
     if (others_can_write && !sticky_dir)
-        throw ConfigError(fmt::format("{} {}: {} is writable by group or others (mode {:04o}); "
-                                      "refusing it (chmod go-w {})",
-                                      what, original, path, st.st_mode & 07777, path));
+        throw ConfigError(
+            fmt::format("{} {}: {} writable by group or others (mode {:04o}); "
+                        "refusing it (chmod go-w {})",
+                        what, original, subject, st.st_mode & 07777, path));
 }
 
 }  // namespace

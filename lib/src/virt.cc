@@ -72,7 +72,8 @@ class Dom {
 Dom lookup(const Conn& c, const std::string& name) {
     virDomainPtr d = virDomainLookupByName(c.get(), name.c_str());
     if (!d && !last_error_is_no_domain())
-        throw Error(fmt::format("libvirt {}: lookup of domain {}: {}", c.uri(), name, last_error()));
+        throw Error(
+            fmt::format("libvirt {}: lookup of domain {}: {}", c.uri(), name, last_error()));
     return Dom(d);
 }
 
@@ -120,8 +121,7 @@ void bounded(const std::string& what, milliseconds timeout, F fn) {
             return true;
         },
         timeout);
-    if (!done)
-        throw Error(fmt::format("{}: no answer within {} ms", what, timeout.count()));
+    if (!done) throw Error(fmt::format("{}: no answer within {} ms", what, timeout.count()));
 }
 
 }  // namespace
@@ -183,8 +183,8 @@ void start(const std::string& uri, const std::string& name, const std::string& x
                                     xml_name, name));
         Dom created(virDomainCreateXML(c.get(), text->c_str(), 0));
         if (!created)
-            throw Error(fmt::format("libvirt {}: start {} from {}: {}", uri, name, xml_path,
-                                    last_error()));
+            throw Error(
+                fmt::format("libvirt {}: start {} from {}: {}", uri, name, xml_path, last_error()));
     });
 }
 
@@ -215,8 +215,8 @@ void disable_autostart(const std::string& uri, const std::string& name, millisec
         Conn c(uri);
         Dom d = lookup(c, name);
         if (d && virDomainSetAutostart(d.get(), 0) < 0)
-            throw Error(fmt::format("libvirt {}: autostart off for {}: {}", uri, name,
-                                    last_error()));
+            throw Error(
+                fmt::format("libvirt {}: autostart off for {}: {}", uri, name, last_error()));
     });
 }
 

@@ -1,10 +1,9 @@
 // Reading JSON configuration files with errors that name the file and the key path.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -17,13 +17,18 @@ struct NodeEntry {
 
 struct MgmtvmConfig {
     ConfigFile file;
-    std::string node;        // this node (from "node" or --node)
+    std::string node;  // this node (from "node" or --node)
     std::string vm_name;
-    std::string domain_xml;  // path of the domain definition, the same on every node
-    std::string volume;      // the volume holding the VM's disk (for the storage backend)
+    std::string domain_xml;        // path of the domain definition, the same on every node
+    std::string volume;            // the volume holding the VM's disk (for the storage backend)
     std::vector<NodeEntry> nodes;  // every node, sorted by name
-    std::string state_dir;   // lock file and last decision
+    std::string state_dir;         // lock file and last decision
     std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
+    int lease_ticks = 3;               // the lease lasts lease_ticks x lease_tick_s
+    double lease_tick_s = 60;          // the reconcile's period (the crontab interval)
+    bool allow_unknown_peers = false;  // the published behaviour: start past silent peers
+
+    double lease_seconds() const { return lease_ticks * lease_tick_s; }
 
     const NodeEntry& self() const;
     ConfigNode storage() const { return file.root().object("storage"); }

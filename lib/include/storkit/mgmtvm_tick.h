@@ -1,12 +1,13 @@
-// One reconcile tick on one node: observe (storage + every node's libvirt, concurrently),
-// decide (reconcile.h), act (virt.h), and describe all of it as a JSON trace.
+// One reconcile tick on one node: observe (storage, the lease, maintenance and every node's
+// libvirt, concurrently), decide (reconcile.h), act (virt.h, the lease and fencing), remember
+// (node_state.h) and describe all of it as a JSON trace.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "storkit/lease.h"
 #include "storkit/mgmtvm_config.h"
 #include "storkit/reconcile.h"
 #include "storkit/storage.h"
@@ -17,8 +18,10 @@ namespace storkit {
 struct TickResult {
     Observations obs;
     Decision decision;
-    std::map<std::string, StorageAnswer> storage;      // "service", "volume", "master" as asked
+    std::map<std::string, StorageAnswer> storage;       // "service", "volume", "master" as asked
     std::map<std::string, virt::DomainStatus> domains;  // every node's answer
+    LeaseOutcome lease;              // the lease after this tick's renewal or read
+    std::vector<std::string> steps;  // what was done: "renewed lease epoch 4", "fenced ..."
     bool changed = false;
     bool failed = false;
     std::string msg;  // one line: what was seen, done and why

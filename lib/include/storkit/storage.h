@@ -1,12 +1,15 @@
-// The storage cluster as the management-VM reconcile sees it. One interface, several backends:
-// `command` (operator-supplied programs for any vendor's CLI), and more to come.
+// The storage cluster as the management-VM tools see it. One interface, several backends:
+// `command` (operator-supplied programs for any vendor's CLI) and `sim` (a directory that plays
+// a whole cluster, for the demo and fault-injection tests).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "storkit/config.h"
+#include "storkit/lease.h"
 #include "storkit/tri.h"
 
 namespace storkit {
@@ -34,7 +37,40 @@ class Storage {
     virtual StorageAnswer volume_healthy() = 0;
     // Is this node the storage cluster's master?
     virtual StorageAnswer is_master() = 0;
+
+    // The lease (see lease.h). A backend without one answers supports_lease() == false and the
+    // reconcile keeps the published flow's safe behaviour.
+    virtual bool supports_lease() const { return false; }
+    virtual LeaseOutcome lease_read() { return unsupported(); }
+    // Takes the lease for this node with a new epoch, if it is free, expired or already ours.
+    virtual LeaseOutcome lease_acquire(double /*seconds*/) { return unsupported(); }
+    // Extends this node's lease (same epoch); kLost when another node holds a newer epoch.
+    virtual LeaseOutcome lease_renew(double /*seconds*/) { return unsupported(); }
+    // Gives this node's lease up cleanly, so the next holder needs no fencing.
+    virtual LeaseOutcome lease_release() { return unsupported(); }
+
+    // Cuts every other client of the VM's volume off the storage, so an old copy of the VM
+    // cannot write another byte. Unsupported: value kUnknown with a detail saying so.
+    virtual bool supports_fence() const { return false; }
+    virtual StorageAnswer fence(const LeaseInfo& /*previous*/) {
+        return {Tri::kUnknown, "no fencing"};
+    }
+
+    // Small records every node can read (maintenance, each node's last decision). A backend
+    // without a shared store returns nullopt / throws Error on write.
+    virtual bool supports_shared() const { return false; }
+    virtual std::optional<std::string> shared_read(const std::string& key);
+    virtual void shared_write(const std::string& key, const std::string& value);
+
+    // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
+    virtual double now() const;
+
+  private:
+    static LeaseOutcome unsupported() { return {LeaseStatus::kError, {}, "no lease support"}; }
 };
+
+// This machine's clock, in seconds since 1970.
+double system_now();
 
 // Builds the backend named by `cfg` ("backend" key). Throws ConfigError naming the key.
 std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx);

@@ -17,7 +17,7 @@ struct DomainStatus {
     std::string state;           // "running", "paused", "shutoff", "absent", ... or "unknown"
     bool persistent = false;     // defined on this node (not only transient)
     bool autostart = false;
-    std::string error;           // why `active` is unknown
+    std::string error;  // why `active` is unknown
 };
 
 // Asks `uri` about domain `name`. Never throws: no answer within `timeout`, or any libvirt

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# One healthy no-op tick on a 3-node test bed (the VM runs on the master), storkit's
+# mgmtvm-reconcile side by side with the published method's own form: a shell script that asks
+# the same storage commands and every node through virsh. Prints wall time and max RSS
+# (medians of RUNS runs, default 21) and the ratios.
+#   test/bench/reconcile_bench.sh [RUNS]        (after scripts/build)
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${STORKIT_BIN:-$SRC/build/bin}
+RUNS=${1:-21}
+W=$(mktemp -d /tmp/storkit-bench.XXXXXX)
+chmod 755 "$W"
+export BASE=$W/lv
+NODES=$SRC/scripts/testbed/libvirt-nodes
+trap '"$NODES" down >/dev/null 2>&1; rm -rf "$W"' EXIT
+"$NODES" up 3 >/dev/null
+STOR=$SRC/test/fixtures/stor-check XML=$SRC/test/fixtures/mgmt.xml
+mkdir -p "$W/stor" "$W/state"
+echo node1 >"$W/stor/master"
+u1=$("$NODES" uri 1) u2=$("$NODES" uri 2) u3=$("$NODES" uri 3)
+cat >"$W/mgmtvm.json" <<JSON
+{"node": "node1", "vm": {"name": "mgmt", "domain_xml": "$XML"},
+ "nodes": {"node1": {"libvirt": "$u1"}, "node2": {"libvirt": "$u2"}, "node3": {"libvirt": "$u3"}},
+ "storage": {"backend": "command", "service_health": ["$STOR", "$W/stor", "service"],
+             "volume_health": ["$STOR", "$W/stor", "volume"], "is_master": ["$STOR", "$W/stor", "master"]},
+ "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 60}, "state_dir": "$W/state"}
+JSON
+virsh -q -c "$u1" create "$XML" >/dev/null
+
+# The published flow as a shell script, as an operator would write it for cron.
+cat >"$W/tick.sh" <<SH
+#!/bin/sh
+export STORKIT_NODE=node1
+runs_here() { timeout 5 virsh -c "$u1" domstate mgmt 2>/dev/null | grep -q running; }
+if ! timeout 10 $STOR $W/stor service; then
+    runs_here && timeout 60 virsh -c "$u1" destroy mgmt
+    exit 0
+fi
+timeout 10 $STOR $W/stor volume || exit 0
+if timeout 10 $STOR $W/stor master; then
+    for u in "$u1" "$u2" "$u3"; do
+        timeout 5 virsh -c "\$u" domstate mgmt 2>/dev/null | grep -q running && exit 0
+    done
+    timeout 60 virsh -c "$u1" create "$XML"
+else
+    runs_here && timeout 60 virsh -c "$u1" destroy mgmt
+fi
+exit 0
+SH
+chmod +x "$W/tick.sh"
+
+# wall NAME CMD...: median wall seconds of RUNS runs (hyperfine, no shell in between)
+wall() {
+    local name=$1
+    shift
+    hyperfine -N -w 3 -r "$RUNS" --export-json "$W/$name.json" "$*" >/dev/null 2>&1 ||
+        { echo "$name: the command failed" >&2; exit 1; }
+    jq '.results[0].median' "$W/$name.json"
+}
+# rss CMD...: median max RSS in KB of RUNS runs
+rss() {
+    for ((i = 0; i < RUNS; i++)); do
+        /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>&1
+        cat "$W/.t"
+    done | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
+
+# scenario TITLE: measures both forms as the test bed stands now
+scenario() {
+    local sw hw sm hm
+    sw=$(wall storkit "$BIN/mgmtvm-reconcile" --config "$W/mgmtvm.json")
+    hw=$(wall shell "$W/tick.sh")
+    sm=$(rss "$BIN/mgmtvm-reconcile" --config "$W/mgmtvm.json")
+    hm=$(rss "$W/tick.sh")
+    printf '%-44s %8.1f ms %8.1f ms %6.2fx %8.1f MB %8.1f MB\n' "$1" "$(echo "$sw * 1000" | bc -l)" \
+        "$(echo "$hw * 1000" | bc -l)" "$(echo "$hw / $sw" | bc -l)" \
+        "$(echo "$sm / 1024" | bc -l)" "$(echo "$hm / 1024" | bc -l)"
+}
+
+printf '%-44s %11s %11s %7s %11s %11s\n' "healthy no-op tick, 3 nodes, $RUNS runs" "storkit" "shell" "speed" "RSS storkit" "RSS shell"
+scenario "master, the VM runs here"
+virsh -q -c "$u1" destroy mgmt >/dev/null
+virsh -q -c "$u3" create "$XML" >/dev/null
+scenario "master, the VM runs on node3"
+echo node2 >"$W/stor/master"
+scenario "not master, the VM runs elsewhere"
+[ "$(virsh -c "$u3" domstate mgmt | head -n1)" = running ] || { echo "the VM stopped running" >&2; exit 1; }
