@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "storkit/log.h"
+
 namespace storkit {
 
 namespace {
@@ -45,7 +47,7 @@ void send(IpmiSession& s, ChassisControl c, BmcResult& r) {
 // once), then more slowly, until the settle time is used up.
 void wait_for_power(IpmiSession& s, bool want, milliseconds settle, BmcResult& r) {
     auto deadline = steady_clock::now() + settle;
-    milliseconds pause{50};
+    milliseconds pause{10};
     for (;;) {
         r.is_on = s.power_is_on();
         if (*r.is_on == want) return;
@@ -53,6 +55,8 @@ void wait_for_power(IpmiSession& s, bool want, milliseconds settle, BmcResult& r
             throw IpmiError(fmt::format("power still {} {} ms after {}", on_off(*r.is_on),
                                         settle.count(), r.sent.empty() ? "" : r.sent.back()),
                             true);
+        log::debug("{}: power reads {} after {}; again in {} ms", r.host, on_off(*r.is_on),
+                   r.sent.empty() ? "" : r.sent.back(), pause.count());
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, milliseconds{500});
     }
