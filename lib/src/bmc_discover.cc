@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 
 #include "fiid_obj.h"
 #include "storkit/error.h"
@@ -100,20 +101,37 @@ struct Target {
 }  // namespace
 
 std::string FoundBmc::host() const {
-    return fmt::format("{}:{}", format_ipv4(address), port);
+    return fmt::format("{}:{}", ipv4_string(address), port);
 }
 
 nlohmann::json FoundBmc::to_json() const {
     return {{"name", name},
             {"host", host()},
-            {"address", format_ipv4(address)},
+            {"address", ipv4_string(address)},
             {"ipmi_v20", ipmi_v20}};
 }
 
-std::string bmc_name(const Subnet& subnet, uint32_t address, const std::string& prefix) {
+Subnet parse_search_subnet(const std::string& cidr) {
+    std::string why;
+    std::optional<Subnet> s = parse_subnet(cidr, &why);
+    if (!s) throw ConfigError(fmt::format("subnet '{}': {}", cidr, why));
+    if (s->prefix < 16)
+        throw ConfigError(fmt::format("subnet '{}': /{} is larger than the largest allowed, /16",
+                                      cidr, s->prefix));
+    return *s;
+}
+
+std::vector<Ipv4> subnet_hosts(const Subnet& subnet) {
+    std::vector<Ipv4> out;
+    for (uint64_t a = subnet.network; a <= subnet.broadcast(); ++a)
+        if (!subnet.is_reserved(static_cast<Ipv4>(a))) out.push_back(static_cast<Ipv4>(a));
+    return out;
+}
+
+std::string bmc_name(const Subnet& subnet, Ipv4 address, const std::string& prefix) {
     uint64_t largest = (uint64_t{1} << (32 - subnet.prefix)) - 1;
     size_t width = std::to_string(largest).size();
-    return fmt::format("{}{:0{}}", prefix, subnet.offset(address), width);
+    return fmt::format("{}{:0{}}", prefix, address - subnet.network, width);
 }
 
 std::vector<FoundBmc> discover_bmcs(const Subnet& subnet, const DiscoverOptions& options) {
@@ -121,7 +139,7 @@ std::vector<FoundBmc> discover_bmcs(const Subnet& subnet, const DiscoverOptions&
     Socket sock;
     auto start = steady_clock::now();
     std::map<uint32_t, Target> pending;
-    for (uint32_t a : subnet.hosts()) pending.emplace(a, Target{a, 0, start});
+    for (Ipv4 a : subnet_hosts(subnet)) pending.emplace(a, Target{a, 0, start});
     std::map<uint32_t, FoundBmc> found;
     auto deadline = start + options.timeout;
     int sends = std::max(options.sends, 1);
@@ -144,7 +162,7 @@ std::vector<FoundBmc> discover_bmcs(const Subnet& subnet, const DiscoverOptions&
                     break;
                 }
                 // An unreachable address is not an error for a search: try it again later.
-                log::debug("discover: {}: {}", format_ipv4(addr), errno_text(errno));
+                log::debug("discover: {}: {}", ipv4_string(addr), errno_text(errno));
             }
             ++t.sent;
             t.next_send = now + resend;

@@ -6,6 +6,7 @@
 #include "storkit/error.h"
 #include "storkit/host_range.h"
 #include "storkit/log.h"
+#include "storkit/netaddr.h"
 #include "storkit/power_action.h"
 #include "storkit/secret.h"
 
@@ -41,15 +42,15 @@ void discover_command(const CommonOptions& common, const BmcPowerOptions& opts, 
     if (!opts.hosts.empty())
         throw ConfigError("discover searches --subnet; --hosts does not go with it");
     if (opts.subnet.empty()) throw ConfigError("discover needs --subnet CIDR");
-    Subnet subnet = parse_subnet(opts.subnet);
+    Subnet subnet = parse_search_subnet(opts.subnet);
     DiscoverOptions d;
     d.port = opts.port;
     d.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms : 2000);
-    report.data["subnet"] = subnet.to_string();
+    report.data["subnet"] = subnet.str();
     report.data["dry_run"] = common.dry_run;
     if (common.dry_run) {
-        report.msg = fmt::format("would ask {} addresses in {} on port {}", subnet.hosts().size(),
-                                 subnet.to_string(), d.port);
+        report.msg = fmt::format("would ask {} addresses in {} on port {}",
+                                 subnet_hosts(subnet).size(), subnet.str(), d.port);
         if (!common.json) std::cout << report.msg << "\n";
         return;
     }
@@ -60,7 +61,7 @@ void discover_command(const CommonOptions& common, const BmcPowerOptions& opts, 
         if (!common.json) std::cout << b.name << " " << b.host() << "\n";
     }
     report.data["bmcs"] = list;
-    report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.to_string());
+    report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.str());
 }
 
 }  // namespace
