@@ -151,3 +151,15 @@ freeze node2
 run timeout 30 mgmtvm-status --config "$CONF" --json
 expect_eq "$(json .nodes.node2.vm_running)" "unknown" "a silent node's VM state is unknown"
 thaw node2
+
+echo "# node maintenance ends by itself at its expiry"
+clock 1200
+tick node3
+run mgmtvm-maint --config "$CONF" set --node node3 --for 20s --reason "firmware"
+tick node3
+expect_eq "$(json .rule)" "maintenance-handoff" "node3 hands off under node maintenance"
+tick node3
+expect_eq "$(json .rule),$(state node3)" "maintenance-node,absent" "and does not start it while in maintenance"
+clock 1221
+tick node3
+expect_eq "$(json .action),$(json .observations.maintenance)" "start,none" "after the expiry node3 (master) starts it again"
