@@ -149,7 +149,12 @@ std::string summary(const MgmtvmConfig& cfg, const TickResult& r, bool dry_run) 
     std::string verb(to_string(r.decision.action));
     if (r.decision.action == Action::kNone)
         return fmt::format("{}: no action: {}", cfg.node, r.decision.reason);
-    return fmt::format("{}: {}{}: {}", cfg.node, dry_run ? "would " : "", verb, r.decision.reason);
+    // What an action took (lease, fencing) belongs in its one line.
+    std::string steps;
+    for (const std::string& s : r.steps) steps += (steps.empty() ? " [" : "; ") + s;
+    if (!steps.empty()) steps += "]";
+    return fmt::format("{}: {}{}: {}{}", cfg.node, dry_run ? "would " : "", verb, r.decision.reason,
+                       steps);
 }
 
 }  // namespace

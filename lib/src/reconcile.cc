@@ -121,7 +121,7 @@ constexpr Row kTable[] = {
     // + A silent peer does not block the start once the lease is ours: its holder stops the VM
     //   before the lease expires, and the start fences every other client first.
     {"master-takeover", kMNone, kYes, kYes, kYes, kNo, kUnk, kLOurs, kAny, kAny,
-     Action::kStart, false, "{unknown} did not answer, but the lease is free: starting the VM here"},
+     Action::kStart, false, "{unknown} did not answer, but the lease is free or expired: starting the VM here"},
     {"master-peer-unknown", kMNone, kYes, kYes, kYes, kNo, kUnk, kLOff, kAny, kF,
      Action::kNone, false, "the VM may run on {unknown} (no answer): not starting it"},
     {"master-start-unknown", kMNone, kYes, kYes, kYes, kNo, kUnk, kLOff, kAny, kT,

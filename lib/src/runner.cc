@@ -32,6 +32,7 @@ std::string one_line(std::string s) {
 int finish(const CommonOptions& common, Report& report) {
     if (report.failed && report.rc == 0) report.rc = kExitFailed;
     if (!report.failed && report.changed && common.detailed_exitcode) report.rc = kExitChanged;
+    if (!common.json && !report.text.empty()) std::cout << report.text << std::flush;
     if (common.json) {
         std::cout << report.to_json().dump() << std::endl;
         if (common.syslog)
@@ -64,6 +65,8 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
         common.config = spec.default_config;
         app.add_option("--config", common.config, "Configuration file")->capture_default_str();
     }
+    // Common options may also follow a subcommand: `mgmtvm-maint set --global -v`.
+    app.fallthrough();
     if (spec.add_options) spec.add_options(app);
 
     int rc = kExitFailed;

@@ -116,23 +116,25 @@ LeaseOutcome CommandStorage::lease_read() {
     }
 }
 
-LeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal) {
+LeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal,
+                                      const char* done) {
     Run r = run(argv, {{"STORKIT_LEASE_S", fmt::format("{}", seconds)}});
     bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
     LeaseOutcome read = lease_read();
-    if (answered && r.result.exit_code == 0) return {LeaseStatus::kOk, read.info, r.detail};
+    if (answered && r.result.exit_code == 0)
+        return {LeaseStatus::kOk, read.info, fmt::format("{} epoch {}", done, read.info.epoch)};
     if (answered && r.result.exit_code == 1) return {on_refusal, read.info, r.detail};
     return {LeaseStatus::kError, read.info, r.detail};
 }
 
 LeaseOutcome CommandStorage::lease_acquire(double seconds) {
-    return lease_op(*cfg_.lease_acquire, seconds, LeaseStatus::kBusy);
+    return lease_op(*cfg_.lease_acquire, seconds, LeaseStatus::kBusy, "acquired");
 }
 LeaseOutcome CommandStorage::lease_renew(double seconds) {
-    return lease_op(*cfg_.lease_renew, seconds, LeaseStatus::kLost);
+    return lease_op(*cfg_.lease_renew, seconds, LeaseStatus::kLost, "renewed");
 }
 LeaseOutcome CommandStorage::lease_release() {
-    return lease_op(*cfg_.lease_release, 0, LeaseStatus::kLost);
+    return lease_op(*cfg_.lease_release, 0, LeaseStatus::kLost, "released");
 }
 
 StorageAnswer CommandStorage::fence(const LeaseInfo& previous) {

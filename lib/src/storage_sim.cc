@@ -84,12 +84,18 @@ void SimStorage::write_lease(const LeaseInfo& l) const {
     write_file_atomic(cfg_.dir + "/lease.json", l.to_json().dump() + "\n");
 }
 
+bool SimStorage::lease_cut_off() const {
+    return trimmed(read_file(cfg_.dir + "/nodes/" + ctx_.node + "/lease")) == "fail";
+}
+
 LeaseOutcome SimStorage::lease_read() {
+    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
     return {LeaseStatus::kOk, read_lease(), "sim"};
 }
 
 LeaseOutcome SimStorage::lease_acquire(double seconds) {
+    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
     LeaseInfo l = read_lease();
     if (l.live() && l.node != ctx_.node)
@@ -103,6 +109,7 @@ LeaseOutcome SimStorage::lease_acquire(double seconds) {
 }
 
 LeaseOutcome SimStorage::lease_renew(double seconds) {
+    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
     LeaseInfo l = read_lease();
     if (l.node != ctx_.node || l.released)
@@ -115,6 +122,7 @@ LeaseOutcome SimStorage::lease_renew(double seconds) {
 }
 
 LeaseOutcome SimStorage::lease_release() {
+    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
     LeaseInfo l = read_lease();
     if (l.node != ctx_.node || l.released) return {LeaseStatus::kLost, l, "not held here"};

@@ -4,14 +4,8 @@
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
 
-NODES=$STORKIT_SRC/scripts/testbed/libvirt-nodes
+source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
-XML=$STORKIT_SRC/test/fixtures/mgmt.xml
-export BASE=$T/lv
-"$NODES" up 3 >/dev/null || { fail "libvirt test bed starts"; exit 1; }
-at_exit "$NODES" down
-
-uri() { "$NODES" uri "${1#node}"; }
 S=$T/stor
 mkdir -p "$S" "$T/state"
 echo node1 >"$S/master"
@@ -38,16 +32,6 @@ JSON
 CONF=$T/mgmtvm.json
 write_config "$CONF"
 
-# state NODE: the VM's state there: running / shut off / absent
-state() {
-    local s
-    s=$(virsh -c "$(uri "$1")" domstate mgmt 2>/dev/null) || { echo absent; return; }
-    echo "$s" | head -n1
-}
-vm_on() { virsh -q -c "$(uri "$1")" create "$XML" >/dev/null; }
-vm_off() { virsh -q -c "$(uri "$1")" destroy mgmt >/dev/null 2>&1 || true; }
-all_off() { vm_off node1; vm_off node2; vm_off node3; }
-where() { echo "$(state node1)|$(state node2)|$(state node3)"; }
 healthy() { rm -f "$S"/*.service "$S/volume"; echo node1 >"$S/master"; }
 tick() { # tick NODE [args...]: one tick with --json; sets RC/OUT/ERR
     local node=$1
@@ -125,26 +109,29 @@ expect_match "$(json .observations.service.detail)" "timed out after 1 s" "timeo
 healthy; write_config "$CONF"
 
 echo "# an unknown peer never counts as 'not running'"
-kill -STOP "$("$NODES" pid 3)"
-at_exit kill -CONT "$("$NODES" pid 3)"
+freeze node3
 tick node1
 expect_eq "$RC" 0 "tick with a stopped peer daemon returns"
 expect_eq "$(json .action),$(json .rule)" "none,master-peer-unknown" "master does not start while node3 is unknown"
 expect_eq "$(json .observations.nodes.node3.running)" "unknown" "node3 is reported unknown"
 expect_match "$(json .observations.nodes.node3.error)" "no answer within 2000 ms" "the peer deadline is named"
 expect_eq "$(state node1)|$(state node2)" "absent|absent" "VM not started"
-kill -CONT "$("$NODES" pid 3)"
+sed 's|"state_dir"|"allow_start_with_unknown_peers": true, "state_dir"|' "$CONF" >"$T/allow.json"
+run mgmtvm-reconcile --config "$T/allow.json" --node node1 --json
+expect_eq "$(json .action),$(json .rule)" "start,master-start-unknown" "allow_start_with_unknown_peers: the published behaviour starts it"
+expect_eq "$(state node1)" "running" "started past the silent peer"
+vm_off node1
+thaw node3
 tick node1
 expect_eq "$(json .action)" "start" "once node3 answers again, the master starts the VM"
 all_off
 
 echo "# this node's own libvirt is silent"
-kill -STOP "$("$NODES" pid 1)"
-at_exit kill -CONT "$("$NODES" pid 1)"
+freeze node1
 tick node1
 expect_eq "$RC" 1 "a silent local libvirt fails the tick"
 expect_eq "$(json .rule),$(json .failed)" "master-blind,true" "the master cannot tell"
-kill -CONT "$("$NODES" pid 1)"
+thaw node1
 
 echo "# a dead peer (daemon gone) is unknown too"
 "$NODES" restart 3 >/dev/null

@@ -13,6 +13,8 @@ struct Report {
     bool failed = false;
     std::string msg;
     int rc = 0;
+    // What a reporting tool shows a person (a table); printed on stdout unless --json.
+    std::string text;
     // Tool-specific fields, merged into the top level of the JSON object.
     nlohmann::json data = nlohmann::json::object();
 

@@ -56,7 +56,8 @@ class CommandStorage : public Storage {
     Run run(const Argv& argv, std::map<std::string, std::string> env = {},
             const std::string& input = "") const;
     StorageAnswer ask(const Argv& argv, std::map<std::string, std::string> env = {}) const;
-    LeaseOutcome lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal);
+    LeaseOutcome lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal,
+                          const char* done);
     CommandStorageConfig cfg_;
     StorageContext ctx_;
 };

@@ -5,6 +5,7 @@
 //   DIR/volume             the VM volume's health: "ok" (also when missing) or "fail";
 //                          anything else is an unknown answer
 //   DIR/nodes/NODE/service that node's storage service health, same values
+//   DIR/nodes/NODE/lease   optional: "fail" makes that node's lease operations fail
 //   DIR/clock              optional: the storage's clock in seconds (tests drive time with it)
 //   DIR/fence              optional: "fail" makes fencing fail
 //   DIR/lease.json         the lease, written by storkit under DIR/lease.lock (flock)
@@ -49,6 +50,7 @@ class SimStorage : public Storage {
 
   private:
     StorageAnswer health(const std::string& file) const;
+    bool lease_cut_off() const;
     LeaseInfo read_lease() const;  // caller holds the lease lock
     void write_lease(const LeaseInfo& l) const;
     SimStorageConfig cfg_;

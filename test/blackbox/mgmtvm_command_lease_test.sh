@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The command backend's optional lease, fencing and shared store, driven by a file-based
+# stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 1 s.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/mgmtvm_bed.sh"
+
+STOR=$STORKIT_SRC/test/fixtures/stor-check
+LEASE=$STORKIT_SRC/test/fixtures/stor-lease
+S=$T/stor
+mkdir -p "$S" "$T/state"
+echo node1 >"$S/master"
+CONF=$T/mgmtvm.json
+cat >"$CONF" <<JSON
+{
+  "node": "node1",
+  "vm": {"name": "mgmt", "domain_xml": "$XML"},
+  "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"},
+            "node3": {"libvirt": "$(uri 3)"}},
+  "storage": {"backend": "command",
+              "service_health": ["$STOR", "$S", "service"],
+              "volume_health": ["$STOR", "$S", "volume"],
+              "is_master": ["$STOR", "$S", "master"],
+              "lease_acquire": ["$LEASE", "$S", "acquire"],
+              "lease_renew": ["$LEASE", "$S", "renew"],
+              "lease_release": ["$LEASE", "$S", "release"],
+              "lease_holder": ["$LEASE", "$S", "holder"],
+              "fence": ["$LEASE", "$S", "fence"],
+              "shared_get": ["$LEASE", "$S", "get"],
+              "shared_put": ["$LEASE", "$S", "put"]},
+  "lease": {"ticks": 3, "tick_s": 1},
+  "deadlines": {"tick_s": 20, "peer_s": 0.5, "stop_s": 2},
+  "state_dir": "$T/state"
+}
+JSON
+tick() { run timeout 60 mgmtvm-reconcile --config "$CONF" --node "$1" --json; }
+
+tick node1
+expect_eq "$(json .action),$(json '.steps[0]')" "start,lease: acquired epoch 1" "master acquires the lease through lease_acquire and starts"
+expect_eq "$(cut -d' ' -f1,2 "$S/lease")" "node1 1" "lease_holder: node1, epoch 1"
+expect_eq "$(json .observations.lease.holder),$(json .observations.lease.epoch)" "node1,1" "the trace reads the holder back"
+tick node1
+expect_eq "$(json .observations.lease.view),$(json .rule)" "mine,master-running-here" "renewed on the next tick"
+
+freeze node1
+echo node2 >"$S/master"
+tick node2
+expect_eq "$(json .rule)" "master-lease-held" "node1 silent but its lease is live: no start"
+sleep 3.2
+touch "$S/fence-fail"
+tick node2
+expect_eq "$RC,$(json .rule)" "1,master-takeover" "lease expired: takeover, but fencing fails"
+expect_match "$(json .msg)" "fencing node1's clients failed: .*cannot reach the monitors" "the fence command's own words are shown"
+expect_eq "$(state node2)" "absent" "not started without fencing"
+rm "$S/fence-fail"
+tick node2
+expect_eq "$(json .action)" "start" "fencing works: the VM starts on node2"
+expect_eq "$(cat "$S/fenced")" "node1 1 by node2" "fence got the previous holder and its epoch"
+expect_eq "$(state node2)" "running" "the VM runs on node2"
+thaw node1
+tick node1
+expect_eq "$(json .action),$(json .rule)" "stop,lease-lost-stop" "node1 stops its stale copy"
+
+run mgmtvm-maint --config "$CONF" set --global --for 1h
+expect_eq "$RC" 0 "maintenance through shared_put"
+expect_eq "$(jq -r '.global.until != null' "$S/shared.maintenance")" "true" "stored by shared_put"
+tick node2
+expect_eq "$(json .rule)" "maintenance-global" "every node reads it through shared_get"
+run mgmtvm-status --config "$CONF" --json
+expect_eq "$(json .nodes.node1.last_decision.rule),$(json .maintenance_global)" "lease-lost-stop,true" "status reads published decisions"
+
+sed 's|"lease_release": \[[^]]*\],||' "$CONF" >"$T/bad.json"
+run mgmtvm-reconcile --config "$T/bad.json"
+expect_eq "$RC" 2 "an incomplete set of lease commands is a config error"
+expect_match "$ERR" "needs all four of lease_acquire, lease_renew, lease_release and lease_holder" "it names them"

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
+# clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/mgmtvm_bed.sh"
+
+SIM=$T/sim
+mkdir -p "$SIM" "$T/state"
+# The storage's clock: a lease of 3 ticks x 10 s = 30 s on it.
+clock() { echo "$1" >"$SIM/clock"; }
+clock 1000
+echo node1 >"$SIM/master"
+CONF=$T/mgmtvm.json
+cat >"$CONF" <<JSON
+{
+  "node": "node1",
+  "vm": {"name": "mgmt", "domain_xml": "$XML"},
+  "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"},
+            "node3": {"libvirt": "$(uri 3)"}},
+  "storage": {"backend": "sim", "dir": "$SIM"},
+  "lease": {"ticks": 3, "tick_s": 10},
+  "deadlines": {"tick_s": 20, "peer_s": 1, "stop_s": 2},
+  "state_dir": "$T/state"
+}
+JSON
+tick() { # tick NODE [args...]
+    local node=$1
+    shift
+    run timeout 60 mgmtvm-reconcile --config "$CONF" --node "$node" --json "$@"
+}
+lease() { jq -r "$1" "$SIM/lease.json"; }
+
+echo "# the master takes the lease before it starts the VM, and renews it every tick"
+tick node1
+expect_eq "$(json .action),$(json .rule)" "start,master-start" "master starts the VM"
+expect_eq "$(lease .node),$(lease .epoch),$(lease .expires)" "node1,1,1030" "it holds lease epoch 1 until 1030"
+expect_eq "$(where)" "running|absent|absent" "one copy, on node1"
+clock 1010
+tick node1
+expect_eq "$(json .rule),$(json '.observations.lease.view')" "master-running-here,mine" "next tick: lease is mine"
+expect_eq "$(lease .epoch),$(lease .expires)" "1,1040" "renewed: same epoch, later expiry"
+
+echo "# the holder dies (libvirtd frozen, no more ticks); node2 becomes master"
+freeze node1
+echo node2 >"$SIM/master"
+clock 1020
+tick node2
+expect_eq "$RC" 0 "node2 tick exits 0"
+expect_eq "$(json .rule),$(json .observations.nodes.node1.running)" "master-lease-held,unknown" "node1 silent, lease still live: no start"
+expect_match "$(json .reason)" "lease is held by node1" "the reason names the holder"
+clock 1039
+tick node2
+expect_eq "$(json .rule)" "master-lease-held" "one second before expiry: still no start"
+expect_eq "$(state node2)|$(state node3)" "absent|absent" "not started before the lease expired"
+
+echo "# fencing fails: no start"
+echo fail >"$SIM/fence"
+clock 1041
+tick node2
+expect_eq "$RC" 1 "a failed fencing fails the tick"
+expect_match "$(json .msg)" "not starting: fencing node1's clients failed" "and says so"
+expect_eq "$(state node2)" "absent" "the VM was not started"
+expect_eq "$(lease .node),$(lease .epoch)" "node2,2" "node2 took the lease (epoch 2) but did not start"
+
+echo "# fencing works again: the takeover completes"
+rm "$SIM/fence"
+clock 1045
+tick node2
+expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "takeover past the silent node1"
+expect_eq "$(state node2)" "running" "the VM runs on node2"
+expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node1 by node2" "node1's clients were fenced first"
+expect_eq "$(wc -l <"$SIM/fence.log")" 1 "fenced once"
+
+echo "# the old holder comes back: it finds the lease gone and stops its copy"
+thaw node1
+echo node2 >"$SIM/master"
+tick node1
+expect_eq "$(json .action),$(json .rule)" "stop,lease-lost-stop" "node1 stops its stale copy"
+expect_eq "$(where)" "absent|running|absent" "one copy left, on node2"
+
+echo "# a holder that cannot renew stops the VM before the lease expires"
+echo fail >"$SIM/nodes/node2/lease" 2>/dev/null || { mkdir -p "$SIM/nodes/node2"; echo fail >"$SIM/nodes/node2/lease"; }
+clock 1050
+tick node2
+expect_eq "$(json .action),$(json .observations.renew_overdue)" "none,false" "first failed renewal: keeps running"
+expect_eq "$(state node2)" "running" "still running after one failed renewal"
+clock 1060
+tick node2
+expect_eq "$(json .action),$(json .rule)" "stop,lease-overdue-stop" "second failed renewal (lease.ticks - 1): stops"
+expect_eq "$(state node2)" "absent" "stopped before the lease (until 1075) expired"
+rm "$SIM/nodes/node2/lease"
+clock 1076
+tick node2
+expect_eq "$(json .action),$(lease .epoch)" "start,3" "once the storage answers, it starts again under a new epoch"
+
+echo "# maintenance: global freezes every tick, and expires by itself"
+all_off
+run mgmtvm-maint --config "$CONF" set --global --for 30s --reason "storage upgrade"
+expect_eq "$RC" 0 "mgmtvm-maint set --global exits 0"
+tick node2
+expect_eq "$(json .action),$(json .rule)" "none,maintenance-global" "global maintenance: no start"
+expect_eq "$(json .observations.maintenance)" "global" "the trace shows it"
+run mgmtvm-maint --config "$CONF" show --json
+expect_eq "$(json .maintenance.global.reason),$(json .maintenance.global.active)" "storage upgrade,true" "show lists it"
+clock 1107
+tick node2
+expect_eq "$(json .action)" "start" "after its expiry the master starts the VM"
+run mgmtvm-maint --config "$CONF" show --json
+expect_eq "$(json .maintenance.global.active)" "false" "show: global maintenance expired"
+
+echo "# maintenance of one node: it hands the VM off and never starts it"
+run mgmtvm-maint --config "$CONF" set --node node2 --for 1h
+expect_eq "$RC" 0 "mgmtvm-maint set --node exits 0"
+tick node2
+expect_eq "$(json .action),$(json .rule)" "stop,maintenance-handoff" "node2 hands the VM off"
+expect_eq "$(lease .released)" "true" "and releases the lease"
+tick node2
+expect_eq "$(json .action),$(json .rule)" "none,maintenance-node" "node2 (master) does not start it again"
+echo node3 >"$SIM/master"
+tick node3
+expect_eq "$(json .action),$(json .rule)" "start,master-start" "the new master starts it at once"
+expect_eq "$(json '.steps[0]')" "lease: acquired epoch 5" "a released lease needs no fencing"
+expect_eq "$(wc -l <"$SIM/fence.log")" 1 "no new fencing"
+run mgmtvm-maint --config "$CONF" clear --node node2
+expect_eq "$RC" 0 "mgmtvm-maint clear exits 0"
+run mgmtvm-maint --config "$CONF" set
+expect_eq "$RC" 2 "set without --global or --node is a usage error"
+run mgmtvm-maint --config "$CONF" set --node node9
+expect_eq "$RC" 2 "an unknown node is a usage error"
+run mgmtvm-maint --config "$CONF" set --global --for soon
+expect_eq "$RC" 2 "a bad duration is a usage error"
+expect_match "$ERR" "--for soon: expected a duration like 90s" "and says what is expected"
+
+echo "# mgmtvm-status: the whole cluster at a glance"
+tick node1; tick node2
+run mgmtvm-status --config "$CONF"
+expect_eq "$RC" 0 "status exits 0"
+expect_match "$OUT" "node3 +ok +master +running" "table: node3 is master and runs the VM"
+expect_match "$OUT" "lease: held by node3, epoch 5, expires in 30 s" "table: the lease"
+expect_match "$OUT" "node1 +ok +- +absent +- +none \\([0-9]+s ago\\)" "table: node1's last decision and its age"
+run mgmtvm-status --config "$CONF" --json
+expect_eq "$(json '.vm_running_on | join(",")')" "node3" "json: the VM runs on node3"
+expect_eq "$(json .lease.holder),$(json .lease.epoch),$(json .lease.live)" "node3,5,true" "json: lease holder"
+expect_eq "$(json .nodes.node3.last_decision.rule)" "master-start" "json: node3's last decision"
+vm_on node1
+run mgmtvm-status --config "$CONF" --json
+expect_eq "$RC" 1 "two copies: status fails"
+expect_eq "$(json .msg)" "the VM runs on 2 nodes at once" "and says so"
+vm_off node1
+freeze node2
+run timeout 30 mgmtvm-status --config "$CONF" --json
+expect_eq "$(json .nodes.node2.vm_running)" "unknown" "a silent node's VM state is unknown"
+thaw node2
+
+echo "# node maintenance ends by itself at its expiry"
+clock 1200
+tick node3
+run mgmtvm-maint --config "$CONF" set --node node3 --for 20s --reason "firmware"
+tick node3
+expect_eq "$(json .rule)" "maintenance-handoff" "node3 hands off under node maintenance"
+tick node3
+expect_eq "$(json .rule),$(state node3)" "maintenance-node,absent" "and does not start it while in maintenance"
+clock 1221
+tick node3
+expect_eq "$(json .action),$(json .observations.maintenance)" "start,none" "after the expiry node3 (master) starts it again"
