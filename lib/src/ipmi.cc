@@ -1,9 +1,11 @@
 #include "storkit/ipmi.h"
 
 #include <freeipmi/freeipmi.h>
+#include <gcrypt.h>
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 
 #include "fiid_obj.h"
 
@@ -86,6 +88,18 @@ FiidObj fill_boot_once_pxe(BootMode mode) {
 
 }  // namespace
 
+void init_ipmi() {
+    static std::once_flag once;
+    // FreeIPMI initializes libgcrypt when it opens its first session, which here happens on many
+    // threads at once; libgcrypt wants that done once, before other threads exist. This is the
+    // sequence FreeIPMI uses; its own later calls then find libgcrypt ready.
+    std::call_once(once, [] {
+        gcry_check_version(nullptr);
+        gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    });
+}
+
 bool valid_cipher_suite(int id) {
     static constexpr std::array<int, 12> kSupported{0, 1, 2, 3, 6, 7, 8, 11, 12, 15, 16, 17};
     return std::find(kSupported.begin(), kSupported.end(), id) != kSupported.end();
@@ -133,6 +147,7 @@ std::vector<uint8_t> boot_once_pxe_request(BootMode mode) {
 IpmiSession::IpmiSession(const std::string& host_port, const IpmiLogin& login) : host_(host_port) {
     if (host_port.find(':') == std::string::npos)
         throw IpmiError(fmt::format("{}: no port given", host_port), true);
+    init_ipmi();
     ctx_ = ipmi_ctx_create();
     if (!ctx_) throw IpmiError("cannot create an IPMI context", false);
     unsigned timeout = static_cast<unsigned>(std::max<long>(login.timeout.count(), 1));

@@ -24,6 +24,11 @@ struct IpmiLogin {
     std::chrono::milliseconds timeout{5000};
 };
 
+// Sets up FreeIPMI's crypto library. Call on the main thread before sessions are opened on
+// other threads (libgcrypt wants its initialization done before threads exist); later calls
+// do nothing.
+void init_ipmi();
+
 // The cipher suite ids FreeIPMI supports; valid_cipher_suite() checks one.
 bool valid_cipher_suite(int id);
 
