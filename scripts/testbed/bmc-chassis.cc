@@ -9,7 +9,12 @@
 // The node's state lives in DIR: "power" (0/1), "boot" (the device of the next boot, back to
 // "default" once a boot used it), and "events.log": one line per command with the time,
 // "<epoch seconds> set <what> <value>", plus "<epoch seconds> boot <device>" for every boot.
+// When DIR/on-boot is executable, every boot also starts it, detached, as
+// `DIR/on-boot DIR DEVICE` (a test can start a DHCP client with the node's MAC there).
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -50,10 +55,33 @@ bool valid_boot(const std::string& v) {
     return false;
 }
 
+// Starts DIR/on-boot in its own session with no tie to our stdout: ipmi_sim reads our output
+// until it ends, so a child holding it open would stall the BMC.
+void run_on_boot(const std::string& device) {
+    std::string hook = dir + "/on-boot";
+    if (::access(hook.c_str(), X_OK) != 0) return;
+    pid_t pid = ::fork();
+    if (pid != 0) {
+        if (pid > 0) ::waitpid(pid, nullptr, 0);
+        return;
+    }
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);  // the grandchild is reparented, nobody waits for it
+    int null = ::open("/dev/null", O_RDWR);
+    int log = ::open((dir + "/on-boot.log").c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    ::dup2(null, 0);
+    ::dup2(log >= 0 ? log : null, 1);
+    ::dup2(log >= 0 ? log : null, 2);
+    ::execl(hook.c_str(), hook.c_str(), dir.c_str(), device.c_str(), nullptr);
+    ::_exit(127);
+}
+
 // The node boots: from the override if one is set, which is then used up.
 void boot(const timespec& now) {
-    log_event(now, "boot " + read_value("boot", "default"));
+    std::string device = read_value("boot", "default");
+    log_event(now, "boot " + device);
     write_value("boot", "default");
+    run_on_boot(device);
 }
 
 int set(int argc, char** argv) {

@@ -156,6 +156,9 @@ expect_eq "$(json '[.bmcs[] | select(.ok and .boot_mode == "efi" and .boot.devic
     "pxe --efi reads back PXE (ipmi_sim keeps no EFI bit: the bit itself is a unit test)"
 
 # --- PXE boot now: boot device first, then power-up --------------------------------------------
+# Node 2 runs a program at every boot, as a real node would start its firmware's PXE client.
+printf '#!/bin/sh\necho "$2" >>"$1/booted"\n' >"$BASE/bmc2/node/on-boot"
+chmod +x "$BASE/bmc2/node/on-boot"
 run "${BP[@]}" --hosts "$LIVE" --json pxe-boot
 record
 expect_eq "$RC" 0 "pxe-boot of nodes that are off exits 0"
@@ -176,6 +179,8 @@ for i in $(seq 2 20) 22; do
         ts_ok=$((ts_ok + 1))
 done
 expect_eq "$ts_ok" 20 "the recorded time of the override is not after the power-up"
+for _ in $(seq 100); do [ -s "$BASE/bmc2/node/booted" ] && break; sleep 0.02; done
+expect_eq "$(cat "$BASE/bmc2/node/booted" 2>/dev/null)" pxe "the node's boot program ran with PXE"
 
 run "${BP[@]}" --hosts "$NET.[2-4]" --json pxe-boot
 expect_eq "$(json '[.bmcs[] | select(.ok and .sent[-1] == "power cycle" and .power == "on")] | length')" 3 \
