@@ -52,6 +52,8 @@ struct Node {
     std::string name;
     int index = 0;
     bool dead = false, frozen = false, storage_failed = false;
+    bool hung = false;            // the node's management plane hangs: no ticks, libvirtd frozen,
+                                  // but its VM keeps running and writing until it is fenced
     bool frozen_running = false;  // the VM's state when libvirtd was frozen
     double copy_since = -1;       // sim time the current copy was first seen; -1: none
 };
@@ -68,7 +70,7 @@ std::string sh(const Options& o, const std::vector<std::string>& args) {
     req.argv = {o.src + "/scripts/testbed/libvirt-nodes"};
     req.argv.insert(req.argv.end(), args.begin(), args.end());
     req.env = {{"BASE", o.work + "/lv"}};
-    req.timeout = milliseconds(30000);
+    req.timeout = milliseconds(120000);  // a loaded machine starts libvirtd slowly
     ExecResult r = run_command(req);
     if (!r.ok())
         throw std::runtime_error(
@@ -132,7 +134,7 @@ class Cluster {
     std::string inject() {
         Node& n = nodes_[pick(nodes_.size())];
         // Each single-node fault is twice as likely as a whole-cluster power loss.
-        switch (pick(15) / 2) {
+        switch (pick(19) / 2) {
             case 0: set_storage(n, true); return "storage fails";
             case 1: set_storage(n, false); return "storage recovers";
             case 2:
@@ -142,7 +144,7 @@ class Cluster {
                 n.frozen = true;
                 return "libvirtd stopped";
             case 3:
-                if (!n.frozen) return "none";
+                if (!n.frozen || n.hung) return "none";
                 ::kill(daemon_pid(n), SIGCONT);
                 n.frozen = false;
                 return "libvirtd continued";
@@ -159,6 +161,23 @@ class Cluster {
                 power(n, false);
                 return "node powered off";
             case 6: move_master(); return "master moves";
+            case 7:
+                if (n.dead) return "none";
+                if (n.hung) {
+                    ::kill(daemon_pid(n), SIGCONT);
+                    n.hung = n.frozen = false;
+                    return "node resumes";
+                }
+                if (!n.frozen) n.frozen_running = running(n), ::kill(daemon_pid(n), SIGSTOP);
+                n.hung = n.frozen = true;
+                // The storage cluster notices a hung node and elects another master.
+                if (read_file(dir_ + "/sim/master").value_or("") == n.name + "\n") move_master();
+                return "node hangs";
+            case 8: {
+                bool failing = read_file(dir_ + "/sim/fence").value_or("") == "fail\n";
+                write_file_atomic(dir_ + "/sim/fence", failing ? "ok\n" : "fail\n");
+                return failing ? "fencing works again" : "fencing fails";
+            }
             default:
                 for (Node& m : nodes_) power(m, false);
                 return "whole-cluster power loss";
@@ -170,8 +189,10 @@ class Cluster {
         for (Node& n : nodes_) {
             set_storage(n, false);
             if (n.frozen) ::kill(daemon_pid(n), SIGCONT), n.frozen = false;
+            n.hung = false;
             if (n.dead) power(n, true);
         }
+        write_file_atomic(dir_ + "/sim/fence", "ok\n");
         move_master();
     }
 
@@ -179,7 +200,7 @@ class Cluster {
     int tick_all(Totals& t) {
         std::vector<std::future<ExecResult>> runs;
         for (const Node& n : nodes_) {
-            if (n.dead) continue;
+            if (n.dead || n.hung) continue;
             ExecRequest req;
             req.argv = {o_.bin + "/mgmtvm-reconcile", "--config", dir_ + "/mgmtvm.json", "--node",
                         n.name};
@@ -263,13 +284,14 @@ class Cluster {
             if (n.frozen) ::kill(daemon_pid(n), SIGCONT), n.frozen = false;
             sh(o_, {"kill", std::to_string(n.index)});
             n.dead = true;
+            n.hung = false;
         }
     }
 
     void move_master() {
         std::vector<const Node*> candidates;
         for (const Node& n : nodes_)
-            if (!n.dead && !n.storage_failed) candidates.push_back(&n);
+            if (!n.dead && !n.storage_failed && !n.hung) candidates.push_back(&n);
         std::string m = candidates.empty() ? "" : candidates[pick(candidates.size())]->name;
         write_file_atomic(dir_ + "/sim/master", m + "\n");
     }
