@@ -2,7 +2,7 @@
 # exit, clean-up hooks, and checks that count results. The run ends with the line
 # "N passed, N failed" and exits 1 if any check failed.
 set -u
-: "${STORKIT_BIN:?set STORKIT_BIN to the build's bin directory}"
+: "${STORKIT_BIN:?set STORKIT_BIN to the bin directory of a build}"
 : "${STORKIT_SRC:?set STORKIT_SRC to the source tree}"
 export PATH="$STORKIT_BIN:$PATH"
 
