@@ -54,15 +54,21 @@ std::vector<NodeSpec> parse_node_table(const std::string& text, const std::strin
 }
 
 std::string node_table_json(const std::vector<Node>& nodes) {
-    json all = json::object();
-    for (const Node& n : nodes) {
-        json e = json::object();
-        if (n.bmc) e["bmc"] = ipv4_string(*n.bmc);
-        if (!n.mac.empty()) e["mac"] = n.mac;
-        e["ip"] = ipv4_string(n.ip);
-        all[n.name] = std::move(e);
+    // One node per line, by hand: node names, addresses and MACs need no JSON escaping, and
+    // this runs for every node on every run.
+    std::string out = "{\"nodes\": {";
+    out.reserve(nodes.size() * 96 + 16);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const Node& n = nodes[i];
+        out += i ? ",\n  \"" : "\n  \"";
+        out += n.name;
+        out += "\": {";
+        if (n.bmc) out += "\"bmc\": \"" + ipv4_string(*n.bmc) + "\", ";
+        if (!n.mac.empty()) out += "\"mac\": \"" + n.mac + "\", ";
+        out += "\"ip\": \"" + ipv4_string(n.ip) + "\"}";
     }
-    return json{{"nodes", std::move(all)}}.dump(1) + "\n";
+    out += "\n}}\n";
+    return out;
 }
 
 namespace {

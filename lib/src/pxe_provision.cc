@@ -23,8 +23,7 @@ std::string node_table_path(const PxeConfig& cfg) {
     return cfg.pxe_state() + "/nodes.json";
 }
 
-std::vector<NodeSpec> read_table(const std::string& path, std::optional<std::string>& text) {
-    text = read_file(path);
+std::vector<NodeSpec> parse_table(const std::string& path, const std::optional<std::string>& text) {
     return text ? parse_node_table(*text, path) : std::vector<NodeSpec>{};
 }
 
@@ -57,8 +56,9 @@ void prepare(const CommonOptions& common, Report& report) {
     PxeConfig cfg = load_pxe_config(common.config);
     LoaderPlan loaders = loader_plan(cfg.firmware, cfg.loader);
     check_loaders(loaders);
-    std::optional<std::string> table_text;
-    std::vector<NodeSpec> table = read_table(node_table_path(cfg), table_text);
+    std::optional<std::string> table_text = read_file(node_table_path(cfg));
+    std::vector<NodeSpec> table = parse_table(node_table_path(cfg), table_text);
+
     Inventory inv = build_inventory(cfg, table);
 
     nlohmann::json notes = nlohmann::json::array();
@@ -80,9 +80,8 @@ void prepare(const CommonOptions& common, Report& report) {
         make_dirs(cfg.pxe_state());
         lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/prepare.lock"));
         // Another tool may have updated the table (a learned MAC) before we held the lock.
-        std::optional<std::string> now;
-        std::vector<NodeSpec> fresh = read_table(node_table_path(cfg), now);
-        if (now != table_text) inv = build_inventory(cfg, fresh);
+        std::optional<std::string> now = read_file(node_table_path(cfg));
+        if (now != table_text) inv = build_inventory(cfg, parse_table(node_table_path(cfg), now));
         cache.store(image, image_progress);
     }
     for (const std::string& n : inv.notes) notes.push_back(n);

@@ -306,3 +306,18 @@ expect_match "$script" "kernel http://$SRV/storkit/images/rocky-9/images/pxeboot
 fetch -o "$T/got" "http://$SRV/storkit/images/rocky-9/images/pxeboot/initrd.img" &&
     cmp -s "$T/got" "$tree/images/pxeboot/initrd.img" && pass "HTTP: the initrd is byte-identical" ||
     fail "HTTP: initrd"
+
+# --- every combination of firmware and loader (and DNS on or off) gives configs the servers accept
+for fw in auto bios uefi; do
+    for loader in ipxe native; do
+        dns=false
+        [ "$loader" = native ] && dns=true
+        config ".boot = {firmware: \"$fw\", loader: \"$loader\"} | .server.dns = $dns"
+        prepare --json
+        expect_eq "$RC" 0 "prepare with firmware $fw, loader $loader"
+        run dnsmasq --test --conf-file="$D/etc/dnsmasq.conf"
+        expect_eq "$RC" 0 "dnsmasq --test: firmware $fw, loader $loader"
+        run lighttpd -tt -f "$D/etc/lighttpd.conf"
+        expect_eq "$RC/$ERR" "0/" "lighttpd -tt: firmware $fw, loader $loader"
+    done
+done

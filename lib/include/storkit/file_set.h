@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -62,32 +63,52 @@ class FileSet {
         kSymlink = 'l',
         kPending = 'p'
     };
-    struct Wanted {
-        std::string path;
-        Kind kind;
-        std::string data;  // content, source path or symlink target
-        mode_t mode = 0644;
-        std::string key;       // content hash or source identity (set by plan)
-        bool existed = false;  // set by plan
-    };
-    struct Entry {  // one manifest line
-        Kind kind = Kind::kContent;
+    struct Stat {  // what a manifest line records of the file
         long long size = 0, mtime_ns = 0;
         unsigned long long ino = 0;
+        bool operator==(const Stat&) const = default;
+    };
+    struct Entry {  // one manifest line
+        std::string path;
+        Kind kind = Kind::kContent;
+        Stat stat;
         std::string key;
     };
+    struct Wanted {
+        std::string path;
+        Kind kind = Kind::kContent;
+        std::string data;  // content, source path or symlink target
+        mode_t mode = 0644;
+        // Set by plan():
+        std::string key;         // content hash or source identity
+        bool existed = false;    // the path existed
+        bool unchanged = false;  // and holds what is wanted
+        bool confirmed = false;  // ... as the manifest entry says, without reading it
+        bool in_manifest = false;
+        Stat fresh;  // the file's stat when unchanged
+    };
 
-    bool is_unchanged(Wanted& w, Entry& fresh);
+    void add(std::string path, Kind kind, std::string data, mode_t mode);
+    void examine(Wanted& w, const Entry* old, int dir_fd) const;
+    // The manifest entry of wanted_[i], or nullptr.
+    const Entry* entry_for(size_t i) const;
+    void find_stale();
+    void write_batch();
     void write_temp(const Wanted& w, const std::string& tmp, bool sync_now);
     void save_manifest();
 
     std::string manifest_path_;
-    std::unordered_map<std::string, Entry> manifest_;
+    // In file order, which is the order files were added in the last run: when this run adds
+    // the same paths in the same order (the usual case), entries are matched by position,
+    // else through the index.
+    std::vector<Entry> manifest_;
+    std::unordered_map<std::string_view, size_t> manifest_index_;
+    bool aligned_ = false;
     std::vector<Wanted> wanted_;
     std::vector<std::string> dirs_, missing_dirs_;
     std::vector<size_t> writes_;  // indices into wanted_
     std::vector<std::string> removes_;
-    std::unordered_map<std::string, Entry> next_manifest_;  // unchanged files' entries
+    bool manifest_dirty_ = false;  // the saved manifest would differ
     bool planned_ = false;
 };
 
