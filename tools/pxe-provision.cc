@@ -16,9 +16,7 @@ int main(int argc, char** argv) {
         // Common options may also follow the subcommand: pxe-provision prepare --json
         app.fallthrough();
         CLI::App* prepare = app.add_subcommand(
-            "prepare",
-            "Extract the ISO (once per image), write the dnsmasq and lighttpd configs, the\n"
-            "boot loaders, per-node DHCP reservations, loader configs and kickstarts");
+            "prepare", "Image, DHCP/TFTP/HTTP configs, boot files and kickstarts for every node");
         prepare->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kPrepare; });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {

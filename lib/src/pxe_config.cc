@@ -262,6 +262,13 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
         } catch (const ConfigError& e) {
             boot.fail("kernel_args", e.what());
         }
+        // The arguments end up on one line of every loader config.
+        for (size_t i = 0; i < c.var_values.size(); ++i)
+            if (c.kernel_args->uses(kBuiltinVarCount + i) &&
+                c.var_values[i].find_first_of("\r\n") != std::string::npos)
+                boot.fail("kernel_args",
+                          fmt::format("uses install.vars.{}, which holds a line break",
+                                      c.var_names[kBuiltinVarCount + i]));
     } else if (!c.iso_kernel.empty()) {
         boot.fail("kernel_args", "required with iso.kernel: the installer's arguments are unknown");
     }

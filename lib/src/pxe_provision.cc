@@ -51,25 +51,83 @@ void reload_hints(const PxeConfig& cfg, const FileSet& files, nlohmann::json& re
     if (hup && restart.empty()) reload.push_back("dnsmasq");
 }
 
+// Notes on the hook, which dnsmasq runs as root for every lease.
+void check_hook(const PxeConfig& cfg, nlohmann::json& notes) {
+    if (::access(cfg.hook.c_str(), X_OK) == 0) {
+        require_root_only_writable(cfg.hook, "hook server.hook");
+        return;
+    }
+    notes.push_back(
+        fmt::format("hook {} (server.hook) is not installed yet: dnsmasq and "
+                    "lighttpd will fail to run it",
+                    cfg.hook));
+}
+
+struct PrepareResult {
+    const PxeConfig& cfg;
+    const Inventory& inv;
+    const PreparedImage& image;
+    const FileSet& files;
+    bool image_ready;
+    nlohmann::json notes;
+};
+
+void fill_report(const CommonOptions& common, const PrepareResult& r, Report& report) {
+    std::vector<std::string> changed = r.files.changed(), removed = r.files.removed();
+    size_t without_mac = 0;
+    for (const Node& n : r.inv.nodes) without_mac += n.mac.empty() ? 1 : 0;
+    nlohmann::json restart = nlohmann::json::array(), reload = nlohmann::json::array();
+    reload_hints(r.cfg, r.files, restart, reload);
+
+    report.changed = r.image.extracted || !changed.empty() || !removed.empty();
+    report.data["subcommand"] = "prepare";
+    report.data["dry_run"] = common.dry_run;
+    report.data["image"] = {{"version", r.cfg.iso_version},   {"path", r.cfg.iso_path},
+                            {"sha256", r.image.sha256},       {"kernel", r.image.boot.kernel},
+                            {"initrd", r.image.boot.initrd},  {"family", r.image.boot.family},
+                            {"extracted", r.image.extracted}, {"cached", r.image.cached}};
+    report.data["nodes"] = r.inv.nodes.size();
+    report.data["nodes_without_mac"] = without_mac;
+    report.data["changed_files"] = changed;
+    report.data["removed_files"] = removed;
+    report.data["unchanged_files"] = r.files.unchanged();
+    report.data["restart"] = restart;
+    report.data["reload"] = reload;
+    report.data["notes"] = r.notes;
+    report.msg = fmt::format(
+        "{} nodes, image {}{}: {} {} files, {} removed", r.inv.nodes.size(), r.cfg.iso_version,
+        r.image.extracted ? " (extracted)"
+        : !r.image_ready  ? " (to be extracted)"
+                          : "",
+        common.dry_run ? "would change" : "changed", changed.size(), removed.size());
+
+    for (const auto& n : r.notes) log::info("note: {}", n.get<std::string>());
+    if (common.dry_run && !common.json) {
+        // -n says what it would do, whatever the verbosity.
+        if (!r.image_ready) std::cout << "would extract " << r.cfg.iso_path << "\n";
+        for (const std::string& p : changed) std::cout << "would write " << p << "\n";
+        for (const std::string& p : removed) std::cout << "would remove " << p << "\n";
+    } else if (!common.dry_run) {
+        for (const std::string& p : changed) log::debug("wrote {}", p);
+        for (const std::string& p : removed) log::debug("removed {}", p);
+    }
+    for (const auto& x : restart)
+        log::info("restart {} to apply its new config", x.get<std::string>());
+    for (const auto& x : reload)
+        log::info("send SIGHUP to {} to drop changed reservations", x.get<std::string>());
+}
+
 void prepare(const CommonOptions& common, Report& report) {
-    // Everything that can be wrong with the configuration fails here, before any write.
+    // Everything that can be wrong with the configuration, the loaders or the image fails
+    // before the first write.
     PxeConfig cfg = load_pxe_config(common.config);
     LoaderPlan loaders = loader_plan(cfg.firmware, cfg.loader);
     check_loaders(loaders);
-    std::optional<std::string> table_text = read_file(node_table_path(cfg));
-    std::vector<NodeSpec> table = parse_table(node_table_path(cfg), table_text);
-
-    Inventory inv = build_inventory(cfg, table);
-
+    std::string table_path = node_table_path(cfg);
+    std::optional<std::string> table_text = read_file(table_path);
+    Inventory inv = build_inventory(cfg, parse_table(table_path, table_text));
     nlohmann::json notes = nlohmann::json::array();
-    if (::access(cfg.hook.c_str(), X_OK) != 0)
-        notes.push_back(
-            fmt::format("hook {} (server.hook) is not installed yet: dnsmasq and "
-                        "lighttpd will fail to run it",
-                        cfg.hook));
-    else
-        require_root_only_writable(cfg.hook, "hook server.hook");
-    // A bad image (checksum, unsafe entries, no kernel) fails here, before any write too.
+    check_hook(cfg, notes);
     Progress image_progress = [](uint64_t d, uint64_t t) { progress("image", d, t); };
     ImageCache cache(cfg.pxe_state() + "/images");
     PreparedImage image =
@@ -80,8 +138,8 @@ void prepare(const CommonOptions& common, Report& report) {
         make_dirs(cfg.pxe_state());
         lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/prepare.lock"));
         // Another tool may have updated the table (a learned MAC) before we held the lock.
-        std::optional<std::string> now = read_file(node_table_path(cfg));
-        if (now != table_text) inv = build_inventory(cfg, parse_table(node_table_path(cfg), now));
+        std::optional<std::string> now = read_file(table_path);
+        if (now != table_text) inv = build_inventory(cfg, parse_table(table_path, now));
         cache.store(image, image_progress);
     }
     for (const std::string& n : inv.notes) notes.push_back(n);
@@ -92,54 +150,11 @@ void prepare(const CommonOptions& common, Report& report) {
     FileSet files(cfg.pxe_state() + "/files.manifest");
     render_pxe({cfg, inv, image, loaders, grub_dir, image_ready}, files);
     files.plan();
-    std::string table_json = node_table_json(inv.nodes);
     if (!common.dry_run) {
         files.commit();
-        write_file_atomic(node_table_path(cfg), table_json);
+        write_file_atomic(table_path, node_table_json(inv.nodes));
     }
-
-    std::vector<std::string> changed = files.changed(), removed = files.removed();
-    size_t without_mac = 0;
-    for (const Node& n : inv.nodes) without_mac += n.mac.empty() ? 1 : 0;
-    nlohmann::json restart = nlohmann::json::array(), reload = nlohmann::json::array();
-    reload_hints(cfg, files, restart, reload);
-
-    report.changed = image.extracted || !changed.empty() || !removed.empty();
-    report.data["subcommand"] = "prepare";
-    report.data["dry_run"] = common.dry_run;
-    report.data["image"] = {{"version", cfg.iso_version},   {"path", cfg.iso_path},
-                            {"sha256", image.sha256},       {"kernel", image.boot.kernel},
-                            {"initrd", image.boot.initrd},  {"family", image.boot.family},
-                            {"extracted", image.extracted}, {"cached", image.cached}};
-    report.data["nodes"] = inv.nodes.size();
-    report.data["nodes_without_mac"] = without_mac;
-    report.data["changed_files"] = changed;
-    report.data["removed_files"] = removed;
-    report.data["unchanged_files"] = files.unchanged();
-    report.data["restart"] = restart;
-    report.data["reload"] = reload;
-    report.data["notes"] = notes;
-
-    std::string what = common.dry_run ? "would change" : "changed";
-    report.msg = fmt::format("{} nodes, image {}{}: {} {} files, {} removed", inv.nodes.size(),
-                             cfg.iso_version,
-                             image.extracted ? " (extracted)"
-                             : !image_ready  ? " (to be extracted)"
-                                             : "",
-                             what, changed.size(), removed.size());
-    for (const auto& n : notes) log::info("note: {}", n.get<std::string>());
-    if (common.dry_run && !common.json) {
-        if (!image_ready) std::cout << "would extract " << cfg.iso_path << "\n";
-        for (const std::string& p : changed) std::cout << "would write " << p << "\n";
-        for (const std::string& p : removed) std::cout << "would remove " << p << "\n";
-    } else if (!common.dry_run) {
-        for (const std::string& p : changed) log::debug("wrote {}", p);
-        for (const std::string& p : removed) log::debug("removed {}", p);
-    }
-    for (const auto& r : restart)
-        log::info("restart {} to apply its new config", r.get<std::string>());
-    for (const auto& r : reload)
-        log::info("send SIGHUP to {} to drop changed reservations", r.get<std::string>());
+    fill_report(common, {cfg, inv, image, files, image_ready, notes}, report);
 }
 
 }  // namespace

@@ -130,6 +130,12 @@ TEST_CASE("bad configs name the key and the value") {
         CHECK_THROWS_WITH(f.load(), Contains("'boot.kernel_args': boot.kernel_args:1: unknown "
                                              "variable {{kickstart}}"));
     }
+    SECTION("a line break that would reach the loader configs") {
+        f.config["install"]["vars"]["console"] = "ttyS0\nboot evil";
+        f.config["boot"] = {{"kernel_args", "console={{console}}"}};
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.kernel_args': uses install.vars.console, "
+                                             "which holds a line break"));
+    }
     SECTION("an unknown variable in the install template") {
         test::write_text(f.dir.path + "/ks.in", "ok {{name}}\n{{ ipaddr }}\n");
         CHECK_THROWS_WITH(f.load(), file + "'install.template': " + f.dir.path +
