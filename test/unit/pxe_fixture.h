@@ -41,8 +41,9 @@ inline void make_iso(const std::string& tree, const std::string& iso) {
     if (!r.ok()) throw std::runtime_error("xorriso: " + r.describe() + ": " + r.err);
 }
 
-// A scratch directory with an ISO repository (rocky-9.iso: a RHEL-like tree), an install
-// template and a valid pxe.json; tests change `config` and call load().
+// A scratch directory with an ISO repository (rocky-9.iso: a RHEL-like tree, built only with
+// `real_iso`: loading a config just needs the file), an install template and a valid
+// pxe.json; tests change `config` and call load().
 struct PxeFixture {
     ScratchDir dir;
     std::string tree = dir.path + "/tree";
@@ -50,12 +51,13 @@ struct PxeFixture {
     std::string out = dir.path + "/out";
     nlohmann::json config;
 
-    PxeFixture() {
+    explicit PxeFixture(bool real_iso = false) {
         write_text(tree + "/images/pxeboot/vmlinuz", std::string(5000, 'k'));
         write_text(tree + "/images/pxeboot/initrd.img", std::string(9000, 'i'));
         write_text(tree + "/BaseOS/Packages/a.rpm", "rpm");
         std::filesystem::create_directories(repo);
-        make_iso(tree, repo + "/rocky-9.iso");
+        if (real_iso) make_iso(tree, repo + "/rocky-9.iso");
+        else write_text(repo + "/rocky-9.iso", "");
         write_text(dir.path + "/ks.in", "host {{name}} ip {{ip}}/{{prefix}} tz {{tz}}\n");
         config = {
             {"bmc",
