@@ -136,7 +136,7 @@ void prepare(const CommonOptions& common, Report& report) {
     std::optional<FileLock> lock;
     if (!common.dry_run) {
         make_dirs(cfg.pxe_state());
-        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/prepare.lock"));
+        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
         // Another tool may have updated the table (a learned MAC) before we held the lock.
         std::optional<std::string> now = read_file(table_path);
         if (now != table_text) inv = build_inventory(cfg, parse_table(table_path, now));

@@ -175,6 +175,12 @@ expect_eq "$(json .changed)/$(json '.changed_files | length')/$(json .image.extr
     "rerun: no file written, no extraction"
 expect_eq "$(stat -c %i "$D"/state/pxe/images/*/)" "$cache_ino" "rerun: the image cache is untouched"
 
+# Runs never overlap: while another holds the lock (here: this shell), exit 75 at once.
+exec {lockfd}>"$D/state/pxe/lock"
+flock -n "$lockfd"
+expect_rc 75 "a second run while one holds the lock exits 75" pxe-provision --config "$CFG" prepare
+exec {lockfd}>&-
+
 config '.nodes.node1.ip = "198.18.0.60"'
 prepare --json
 expect_eq "$(json '.changed_files | join(" ")')" "$D/state/pxe/dhcp-hosts/node1 $D/www/storkit/ks/node1.cfg" \

@@ -5,6 +5,7 @@
 //   "198.18.0.100"}}}
 // (every field optional). Discovery writes nodes and learned MACs into it; `prepare` adds the
 // data address of every node. When the config has no "nodes", the table's nodes are the nodes.
+// Every writer holds <state_dir>/pxe/lock (a FileLock) while it reads and rewrites the table.
 #pragma once
 
 #include <optional>
