@@ -22,7 +22,9 @@ std::vector<NodeSpec> parse_node_table(const std::string& text, const std::strin
     std::vector<NodeSpec> out;
     if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_object())
         throw Error(fmt::format("{}: node table has no \"nodes\" object", path));
-    for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it) {
+    const json& nodes = j["nodes"];
+    out.reserve(nodes.size());
+    for (auto it = nodes.begin(); it != nodes.end(); ++it) {
         auto bad = [&](const std::string& what) {
             return Error(fmt::format("{}: node {}: {}", path, it.key(), what));
         };
@@ -30,21 +32,22 @@ std::vector<NodeSpec> parse_node_table(const std::string& text, const std::strin
         NodeSpec n;
         n.name = it.key();
         const json& v = it.value();
-        auto text_of = [&](const char* key) -> std::optional<std::string> {
-            if (!v.contains(key)) return std::nullopt;
-            if (!v[key].is_string()) throw bad(fmt::format("\"{}\" is not a string", key));
-            return v[key].get<std::string>();
+        auto text_of = [&](const char* key) -> const std::string* {
+            auto f = v.find(key);
+            if (f == v.end()) return nullptr;
+            if (!f->is_string()) throw bad(fmt::format("\"{}\" is not a string", key));
+            return f->get_ptr<const std::string*>();
         };
-        if (std::optional<std::string> s = text_of("bmc")) {
+        if (const std::string* s = text_of("bmc")) {
             n.bmc = parse_ipv4(*s);
             if (!n.bmc) throw bad(fmt::format("bmc \"{}\" is not an IPv4 address", *s));
         }
-        if (std::optional<std::string> s = text_of("mac")) {
+        if (const std::string* s = text_of("mac")) {
             std::optional<std::string> mac = normalize_mac(*s);
             if (!mac) throw bad(fmt::format("mac \"{}\" is not a MAC address", *s));
-            n.mac = *mac;
+            n.mac = std::move(*mac);
         }
-        if (std::optional<std::string> s = text_of("ip")) {
+        if (const std::string* s = text_of("ip")) {
             n.ip = parse_ipv4(*s);
             if (!n.ip) throw bad(fmt::format("ip \"{}\" is not an IPv4 address", *s));
         }

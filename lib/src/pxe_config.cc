@@ -275,19 +275,29 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
 }
 
 // Explicit node values must be unique: two nodes with one MAC, IP or BMC would fight over it.
-void check_unique(const ConfigNode& nodes, const std::string& name, const std::string& key,
-                  const std::string& value, std::unordered_map<std::string, std::string>& seen) {
-    auto [it, fresh] = seen.emplace(value, name);
-    if (!fresh)
-        nodes.object(name).fail(
-            key, fmt::format("{} is also the {} of node {}", value, key, it->second));
+// `seen` maps a value (an address, or a MAC as a number) to the index of the node that has it;
+// `mac` is the MAC's text, empty for an address.
+void check_unique(const ConfigNode& n, const PxeConfig& c, const std::string& key, uint64_t value,
+                  std::string_view mac, std::unordered_map<uint64_t, size_t>& seen) {
+    auto [it, fresh] = seen.emplace(value, c.nodes->size());
+    if (fresh) return;
+    std::string text = mac.empty() ? ipv4_string(static_cast<Ipv4>(value)) : std::string(mac);
+    n.fail(key,
+           fmt::format("{} is also the {} of node {}", text, key, (*c.nodes)[it->second].name));
+}
+
+uint64_t mac_number(const std::string& mac) {
+    uint64_t v = 0;
+    for (char ch : mac)
+        if (ch != ':') v = v << 4 | static_cast<uint64_t>(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+    return v;
 }
 
 void load_nodes(PxeConfig& c, const ConfigNode& root) {
     if (!root.has("nodes")) return;
     ConfigNode nodes = root.object("nodes");
     std::vector<std::string> names = nodes.keys();  // sorted
-    std::unordered_map<std::string, std::string> macs, ips, bmcs;
+    std::unordered_map<uint64_t, size_t> macs, ips, bmcs;
     macs.reserve(names.size());
     ips.reserve(names.size());
     bmcs.reserve(names.size());
@@ -303,14 +313,14 @@ void load_nodes(PxeConfig& c, const ConfigNode& root) {
         if (n.has("bmc")) {
             spec.bmc = address(n, "bmc");
             require_host(n, "bmc", *spec.bmc, c.bmc_subnet, "bmc.subnet");
-            check_unique(nodes, name, "bmc", ipv4_string(*spec.bmc), bmcs);
+            check_unique(n, c, "bmc", *spec.bmc, "", bmcs);
         }
         if (n.has("mac")) {
             std::string text = n.string("mac");
             std::optional<std::string> mac = normalize_mac(text);
             if (!mac) n.fail("mac", fmt::format("\"{}\" is not a MAC address", text));
             spec.mac = *mac;
-            check_unique(nodes, name, "mac", spec.mac, macs);
+            check_unique(n, c, "mac", mac_number(spec.mac), spec.mac, macs);
         }
         if (n.has("ip")) {
             spec.ip = address(n, "ip");
@@ -318,7 +328,7 @@ void load_nodes(PxeConfig& c, const ConfigNode& root) {
             if (*spec.ip == c.server || (c.gateway && *spec.ip == *c.gateway))
                 n.fail("ip", fmt::format("{} is the server's address or the gateway",
                                          ipv4_string(*spec.ip)));
-            check_unique(nodes, name, "ip", ipv4_string(*spec.ip), ips);
+            check_unique(n, c, "ip", *spec.ip, "", ips);
         }
         c.nodes->push_back(std::move(spec));
     }

@@ -7,7 +7,8 @@
 # RUNS runs (default 5; the script, which does the same work every run, PEER_RUNS, default 3),
 # and the ratios.
 #   test/bench/pxe_prepare_bench.sh [RUNS] [SIZES]     (after scripts/build)
-#   e.g. test/bench/pxe_prepare_bench.sh 5 "1000 10000";  PEER=0 skips the script.
+#   e.g. test/bench/pxe_prepare_bench.sh 5 "1000 10000";  PEER=0 skips the script;
+#   TMPDIR=/dev/shm puts everything on tmpfs, without the disk file system's cost.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${STORKIT_BIN:-$SRC/build/bin}
@@ -16,7 +17,7 @@ SIZES=${2:-1000 10000}
 PEER=${PEER:-1}
 PEER_RUNS=${PEER_RUNS:-3}
 LOADER=${LOADER:-ipxe}
-W=$(mktemp -d /tmp/storkit-bench.XXXXXX)
+W=$(mktemp -d "${TMPDIR:-/tmp}/storkit-bench.XXXXXX")
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
 D=$W/out
@@ -120,7 +121,7 @@ row() {  # TITLE "wall rss" [PEER "wall rss"]
 
 PP=("$BIN/pxe-provision" --config "$W/pxe.json" prepare)
 echo "pxe-provision prepare, loader $LOADER, median of $RUNS runs, $(nproc) CPUs," \
-    "load average $(cut -d' ' -f1 /proc/loadavg)"
+    "files on $(df --output=fstype "$W" | tail -1), load average $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-34s %12s %10s %14s %10s %9s\n' "" "storkit" "max RSS" "regenerate-all" "max RSS" "speed"
 for n in $SIZES; do
     config "$n" 0

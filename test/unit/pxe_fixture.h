@@ -56,8 +56,10 @@ struct PxeFixture {
         write_text(tree + "/images/pxeboot/initrd.img", std::string(9000, 'i'));
         write_text(tree + "/BaseOS/Packages/a.rpm", "rpm");
         std::filesystem::create_directories(repo);
-        if (real_iso) make_iso(tree, repo + "/rocky-9.iso");
-        else write_text(repo + "/rocky-9.iso", "");
+        if (real_iso)
+            make_iso(tree, repo + "/rocky-9.iso");
+        else
+            write_text(repo + "/rocky-9.iso", "");
         write_text(dir.path + "/ks.in", "host {{name}} ip {{ip}}/{{prefix}} tz {{tz}}\n");
         config = {
             {"bmc",
