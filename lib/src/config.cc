@@ -111,6 +111,20 @@ std::optional<std::vector<std::string>> ConfigNode::argv_opt(const std::string& 
     return argv(key);
 }
 
+std::vector<std::string> ConfigNode::strings_or(const std::string& key,
+                                                const std::vector<std::string>& fallback) const {
+    if (!has(key)) return fallback;
+    const json& v = at(key);
+    if (!v.is_array()) fail(key, "expected an array of strings, got " + type_name(v));
+    std::vector<std::string> out;
+    for (const json& e : v) {
+        if (!e.is_string() || e.get<std::string>().empty())
+            fail(key, "every element must be a non-empty string, got " + type_name(e));
+        out.push_back(e.get<std::string>());
+    }
+    return out;
+}
+
 ConfigNode ConfigNode::object(const std::string& key) const {
     const json& v = at(key);
     if (!v.is_object()) fail(key, "expected an object, got " + type_name(v));

@@ -30,6 +30,12 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// Ctrl-C or a kill ends the run after the current schedule, with the test bed removed.
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) {
+    g_stop = 1;
+}
+
 constexpr int kPool = 5;  // daemons started once; a schedule uses 3 to 5 of them
 constexpr int kLeaseTicks = 3;
 constexpr double kTickS = 10;     // on the sim clock
@@ -46,6 +52,8 @@ struct Node {
     std::string name;
     int index = 0;
     bool dead = false, frozen = false, storage_failed = false;
+    bool hung = false;            // the node's management plane hangs: no ticks, libvirtd frozen,
+                                  // but its VM keeps running and writing until it is fenced
     bool frozen_running = false;  // the VM's state when libvirtd was frozen
     double copy_since = -1;       // sim time the current copy was first seen; -1: none
 };
@@ -62,7 +70,7 @@ std::string sh(const Options& o, const std::vector<std::string>& args) {
     req.argv = {o.src + "/scripts/testbed/libvirt-nodes"};
     req.argv.insert(req.argv.end(), args.begin(), args.end());
     req.env = {{"BASE", o.work + "/lv"}};
-    req.timeout = milliseconds(30000);
+    req.timeout = milliseconds(120000);  // a loaded machine starts libvirtd slowly
     ExecResult r = run_command(req);
     if (!r.ok())
         throw std::runtime_error(
@@ -90,6 +98,17 @@ class Cluster {
         }
         nodes_.clear();
         for (int i = 1; i <= count; ++i) nodes_.push_back({fmt::format("node{}", i), i});
+        // A node whose holder connection is gone would forget every domain between two ticks:
+        // give it a fresh daemon rather than blame the reconcile for it.
+        for (int i = 1; i <= kPool; ++i) {
+            try {
+                sh(o_, {"check", std::to_string(i)});
+            } catch (const std::exception&) {
+                fmt::print("node{}: test bed daemon or holder lost; restarting it\n", i);
+                sh(o_, {"kill", std::to_string(i)});
+                sh(o_, {"start", std::to_string(i)});
+            }
+        }
         for (Node& n : nodes_) virt::stop(uri(n), "mgmt", milliseconds(0), milliseconds(5000));
         dir_ = fmt::format("{}/s{}", o_.work, schedule);
         std::filesystem::remove_all(dir_);
@@ -115,7 +134,7 @@ class Cluster {
     std::string inject() {
         Node& n = nodes_[pick(nodes_.size())];
         // Each single-node fault is twice as likely as a whole-cluster power loss.
-        switch (pick(15) / 2) {
+        switch (pick(19) / 2) {
             case 0: set_storage(n, true); return "storage fails";
             case 1: set_storage(n, false); return "storage recovers";
             case 2:
@@ -125,7 +144,7 @@ class Cluster {
                 n.frozen = true;
                 return "libvirtd stopped";
             case 3:
-                if (!n.frozen) return "none";
+                if (!n.frozen || n.hung) return "none";
                 ::kill(daemon_pid(n), SIGCONT);
                 n.frozen = false;
                 return "libvirtd continued";
@@ -142,6 +161,23 @@ class Cluster {
                 power(n, false);
                 return "node powered off";
             case 6: move_master(); return "master moves";
+            case 7:
+                if (n.dead) return "none";
+                if (n.hung) {
+                    ::kill(daemon_pid(n), SIGCONT);
+                    n.hung = n.frozen = false;
+                    return "node resumes";
+                }
+                if (!n.frozen) n.frozen_running = running(n), ::kill(daemon_pid(n), SIGSTOP);
+                n.hung = n.frozen = true;
+                // The storage cluster notices a hung node and elects another master.
+                if (read_file(dir_ + "/sim/master").value_or("") == n.name + "\n") move_master();
+                return "node hangs";
+            case 8: {
+                bool failing = read_file(dir_ + "/sim/fence").value_or("") == "fail\n";
+                write_file_atomic(dir_ + "/sim/fence", failing ? "ok\n" : "fail\n");
+                return failing ? "fencing works again" : "fencing fails";
+            }
             default:
                 for (Node& m : nodes_) power(m, false);
                 return "whole-cluster power loss";
@@ -153,8 +189,10 @@ class Cluster {
         for (Node& n : nodes_) {
             set_storage(n, false);
             if (n.frozen) ::kill(daemon_pid(n), SIGCONT), n.frozen = false;
+            n.hung = false;
             if (n.dead) power(n, true);
         }
+        write_file_atomic(dir_ + "/sim/fence", "ok\n");
         move_master();
     }
 
@@ -162,7 +200,7 @@ class Cluster {
     int tick_all(Totals& t) {
         std::vector<std::future<ExecResult>> runs;
         for (const Node& n : nodes_) {
-            if (n.dead) continue;
+            if (n.dead || n.hung) continue;
             ExecRequest req;
             req.argv = {o_.bin + "/mgmtvm-reconcile", "--config", dir_ + "/mgmtvm.json", "--node",
                         n.name};
@@ -246,13 +284,14 @@ class Cluster {
             if (n.frozen) ::kill(daemon_pid(n), SIGCONT), n.frozen = false;
             sh(o_, {"kill", std::to_string(n.index)});
             n.dead = true;
+            n.hung = false;
         }
     }
 
     void move_master() {
         std::vector<const Node*> candidates;
         for (const Node& n : nodes_)
-            if (!n.dead && !n.storage_failed) candidates.push_back(&n);
+            if (!n.dead && !n.storage_failed && !n.hung) candidates.push_back(&n);
         std::string m = candidates.empty() ? "" : candidates[pick(candidates.size())]->name;
         write_file_atomic(dir_ + "/sim/master", m + "\n");
     }
@@ -329,6 +368,8 @@ int main(int argc, char** argv) {
     o.work = mkdtemp(tmpl);
     ::chmod(o.work.c_str(), 0755);
     std::mt19937 rng(o.seed);
+    ::signal(SIGINT, on_signal);
+    ::signal(SIGTERM, on_signal);
     Totals t;
     int rc = 0;
     sh(o, {"up", std::to_string(kPool)});
@@ -336,7 +377,7 @@ int main(int argc, char** argv) {
     {
         Cluster c(o, rng);
         try {
-            for (int s = 0; s < o.schedules; ++s) {
+            for (int s = 0; s < o.schedules && !g_stop; ++s) {
                 run_schedule(c, rng, s, o, t);
                 ++t.schedules;
             }
@@ -365,7 +406,7 @@ int main(int argc, char** argv) {
         kinds += fmt::format("{}{}: {}", kinds.empty() ? "" : ", ", k, v);
     fmt::print("faults by kind: {}\n", kinds);
     fmt::print("wall time {:.0f} s\n", secs);
-    long failed = t.double_runs + t.recovery_failures;
+    long failed = t.double_runs + t.recovery_failures + (g_stop ? 1 : 0);
     fmt::print("{} passed, {} failed\n", t.schedules - std::min<long>(failed, t.schedules), failed);
     if (rc) return rc;
     return failed ? 1 : 0;

@@ -31,6 +31,9 @@ class ConfigNode {
     // A non-empty array of strings, e.g. a command's argv.
     std::vector<std::string> argv(const std::string& key) const;
     std::optional<std::vector<std::string>> argv_opt(const std::string& key) const;
+    // An array of non-empty strings (may be empty), or `fallback` when the key is absent.
+    std::vector<std::string> strings_or(const std::string& key,
+                                        const std::vector<std::string>& fallback) const;
     ConfigNode object(const std::string& key) const;
     std::optional<ConfigNode> object_opt(const std::string& key) const;
     // Keys of an object-valued key, in file order is not kept: sorted.
