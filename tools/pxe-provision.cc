@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
     spec.name = "pxe-provision";
     spec.description =
         "Unattended network installs of the storage nodes: from the ISO repository and the\n"
-        "configuration, set up DHCP, TFTP and HTTP and every node's boot files and kickstart.";
+        "configuration, set up DHCP, TFTP and HTTP and every node's boot files and kickstart;\n"
+        "power the nodes on in order over IPMI; keep the BMC -> MAC -> DHCP address table.";
     spec.default_config = storkit::kDefaultPxeConfig;
     spec.add_options = [&](CLI::App& app) {
         app.require_subcommand(1, 1);
@@ -18,6 +19,15 @@ int main(int argc, char** argv) {
         CLI::App* prepare = app.add_subcommand(
             "prepare", "Image, DHCP/TFTP/HTTP configs, boot files and kickstarts for every node");
         prepare->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kPrepare; });
+        CLI::App* boot = app.add_subcommand(
+            "boot", "Power the nodes on in order (PXE once), binding unknown MACs by order");
+        boot->add_flag("--step", opts.boot.step, "Do one step (a wave, a binding) and return");
+        boot->add_flag("--restart", opts.boot.restart, "Forget the previous boot run first");
+        boot->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kBoot; });
+        app.add_subcommand("status", "The BMC -> MAC -> DHCP address table, boot states, phases")
+            ->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kStatus; });
+        app.add_subcommand("discover", "Add the BMCs that answer in bmc.subnet as nodes")
+            ->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kDiscover; });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
         storkit::pxe_provision_command(common, opts, report);

@@ -10,6 +10,7 @@
 
 #include "storkit/config.h"
 #include "storkit/error.h"
+#include "storkit/ipmi.h"
 #include "storkit/statefile.h"
 #include "storkit/trust.h"
 
@@ -83,10 +84,17 @@ void require_host(const ConfigNode& n, const std::string& key, Ipv4 addr, const 
 
 void load_data(PxeConfig& c, const ConfigNode& root) {
     ConfigNode bmc = root.object("bmc");
-    bmc.allow_only({"subnet", "user", "password_file"});
+    bmc.allow_only({"subnet", "user", "password_file", "cipher_suite", "timeout_ms", "retries"});
     c.bmc_subnet = subnet(bmc, "subnet");
     c.bmc_user = bmc.string("user");
     c.bmc_password_file = abs_path(bmc, "password_file", "");
+    c.bmc_cipher_suite = static_cast<int>(bmc.integer_or("cipher_suite", 3, 0, 17));
+    if (!valid_cipher_suite(c.bmc_cipher_suite))
+        bmc.fail("cipher_suite", fmt::format("{} is not a cipher suite FreeIPMI supports "
+                                             "(0-3, 6-8, 11, 12, 15-17)",
+                                             c.bmc_cipher_suite));
+    c.bmc_timeout_ms = bmc.integer_or("timeout_ms", 5000, 100, 600000);
+    c.bmc_retries = static_cast<int>(bmc.integer_or("retries", 1, 0, 10));
 
     ConfigNode data = root.object("data");
     data.allow_only({"subnet", "pool", "gateway", "dns", "domain", "lease_s"});
@@ -274,6 +282,20 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
     }
 }
 
+void load_power(PxeConfig& c, const ConfigNode& root) {
+    std::optional<ConfigNode> opt = root.object_opt("power");
+    nlohmann::json empty = nlohmann::json::object();
+    ConfigNode power = opt ? *opt : ConfigNode(&empty, c.path, "power");
+    power.allow_only({"wave", "interval_s", "bind_timeout_s", "boot_mode"});
+    c.power_wave = power.integer_or("wave", 1, 1, 1024);
+    c.power_interval_ms = seconds_to_ms(power.positive_or("interval_s", 10)).count();
+    c.bind_timeout_ms = seconds_to_ms(power.positive_or("bind_timeout_s", 300)).count();
+    std::string mode = power.string_or("boot_mode", c.firmware == Firmware::kUefi ? "efi" : "bios");
+    if (mode != "bios" && mode != "efi")
+        power.fail("boot_mode", fmt::format("\"{}\": expected bios or efi", mode));
+    c.boot_efi = mode == "efi";
+}
+
 // Explicit node values must be unique: two nodes with one MAC, IP or BMC would fight over it.
 // `seen` maps a value (an address, or a MAC as a number) to the index of the node that has it;
 // `mac` is the MAC's text, empty for an address.
@@ -341,7 +363,7 @@ PxeConfig load_pxe_config(const std::string& path) {
     // The file names the hook dnsmasq runs as root: only root may be able to change it.
     require_root_only_writable(path, "config");
     ConfigNode root = file.root();
-    root.allow_only({"bmc", "data", "server", "iso", "paths", "boot", "install", "nodes"});
+    root.allow_only({"bmc", "data", "server", "iso", "paths", "boot", "install", "power", "nodes"});
     PxeConfig c;
     std::error_code ec;
     c.path = std::filesystem::absolute(path, ec).lexically_normal().string();
@@ -350,6 +372,7 @@ PxeConfig load_pxe_config(const std::string& path) {
     load_iso(c, root);
     load_paths(c, root);
     load_boot_and_install(c, root);
+    load_power(c, root);
     load_nodes(c, root);
     return c;
 }

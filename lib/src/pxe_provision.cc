@@ -162,6 +162,9 @@ void prepare(const CommonOptions& common, Report& report) {
 void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, Report& report) {
     switch (opts.subcommand) {
         case PxeSubcommand::kPrepare: prepare(common, report); return;
+        case PxeSubcommand::kBoot: boot_command(common, opts.boot, report); return;
+        case PxeSubcommand::kStatus: status_command(common, report); return;
+        case PxeSubcommand::kDiscover: discover_command(common, report); return;
         case PxeSubcommand::kNone: break;
     }
     throw Error("a subcommand is required (see --help)", kExitUsage);

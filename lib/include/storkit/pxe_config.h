@@ -58,6 +58,17 @@ struct PxeConfig {
     Subnet bmc_subnet;
     std::string bmc_user;
     std::string bmc_password_file;  // read by the power commands, never by prepare
+    int bmc_cipher_suite = 3;
+    long bmc_timeout_ms = 5000;  // per answer from a BMC
+    int bmc_retries = 1;
+
+    // Powering the nodes on (pxe-provision boot): `power_wave` nodes at a time, waves at least
+    // `power_interval_ms` apart; a node without a MAC is powered alone and waits up to
+    // `bind_timeout_ms` for its first lease.
+    long power_wave = 1;
+    long power_interval_ms = 10000;
+    long bind_timeout_ms = 300000;
+    bool boot_efi = false;  // the one-time boot override asks for UEFI (else legacy BIOS)
 
     Subnet data_subnet;
     AddressRange pool;

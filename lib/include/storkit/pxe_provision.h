@@ -1,16 +1,21 @@
 // The `pxe-provision` command: network installs of the storage nodes, one subcommand per step.
-//   prepare  ISO -> boot files, DHCP/TFTP/HTTP configuration, kickstarts (idempotent)
+//   prepare   ISO -> boot files, DHCP/TFTP/HTTP configuration, kickstarts (idempotent)
+//   boot      power the nodes on in order over IPMI, bind MACs by order (pxe_boot.h)
+//   status    the BMC -> MAC -> DHCP address table with boot states and install phases
+//   discover  find the BMCs of bmc.subnet and add them to the node table
 #pragma once
 
+#include "storkit/pxe_boot.h"
 #include "storkit/report.h"
 #include "storkit/runner.h"
 
 namespace storkit {
 
-enum class PxeSubcommand { kNone, kPrepare };
+enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover };
 
 struct PxeOptions {
     PxeSubcommand subcommand = PxeSubcommand::kNone;
+    BootOptions boot;
 };
 
 // Runs the chosen subcommand and fills `report`. Throws ConfigError (2) for a bad config,

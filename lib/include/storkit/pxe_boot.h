@@ -1,0 +1,29 @@
+// `pxe-provision boot`, `status` and `discover`: powering the nodes on in order over IPMI,
+// binding MACs to nodes by power-on order, and the BMC -> MAC -> DHCP address table.
+#pragma once
+
+#include "storkit/report.h"
+#include "storkit/runner.h"
+
+namespace storkit {
+
+struct BootOptions {
+    bool step = false;     // do at most one step (one wave, one binding) and return
+    bool restart = false;  // forget the previous boot run (boot.json) first
+};
+
+// Powers the nodes on as boot_plan.h describes, each with a one-time PXE boot override and
+// power-up (power cycle when it is on), the state read back. Resumable: what is done is kept
+// in <pxe state>/boot.json, so a run killed at any point (or --step from cron) continues where
+// it stopped. A learned MAC goes into the node table (nodes.json) for `prepare`. Fails (exit 1)
+// when a node's BMC failed, a node stayed unbound or has no BMC address.
+void boot_command(const CommonOptions& common, const BootOptions& opts, Report& report);
+
+// Prints the table: every node with its BMC, MAC, DHCP address, boot state and install phase.
+void status_command(const CommonOptions& common, Report& report);
+
+// Finds the BMCs in bmc.subnet and adds a node for each new one to the node table, named from
+// its address (bmc_discover.h). Only for configs without "nodes".
+void discover_command(const CommonOptions& common, Report& report);
+
+}  // namespace storkit

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# pxe-provision boot, status and discover against real BMCs (ipmi_sim on loopback) and a real
+# dnsmasq running prepare's generated config with pxe-report as its dhcp-script. Nodes 1-5 have
+# known MACs and go in waves; node 6's BMC is frozen; nodes 7-9 have no MAC: 7 and 8 start a
+# DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
+# them, node 9 never asks for an address. The BMCs record every chassis command with its time.
+source "$(dirname "$0")/lib.sh"
+
+for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
+    command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
+done
+
+SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
+export BASE=$T/bmc PORT=623 SILENT=6
+unset WRONG_PASSWORD
+at_exit "$SIM" down
+for _ in 1 2 3 4 5; do
+    export NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+    "$SIM" up 9 >/dev/null 2>"$T/sim.err" && break
+    "$SIM" down
+    NET=
+done
+[ -n "$NET" ] || { fail "9 simulated BMCs start" "$(cat "$T/sim.err")"; exit 1; }
+
+ID=$$
+NS_S=storkit-bts-$ID NS_C=storkit-btc-$ID VS=bts$ID VC=btc$ID
+DNET=198.18.$((RANDOM % 250 + 1))
+SRV=$DNET.1
+D=$T/out
+STATE=$D/state/pxe
+mac() { printf '52:54:00:6b:%02x:%02x' $((ID % 256)) "$1"; }
+
+at_exit ip netns del "$NS_S"
+at_exit ip netns del "$NS_C"
+ip netns add "$NS_S" && ip netns add "$NS_C" || { fail "namespaces can be created"; exit 1; }
+for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
+ip link add "$VS" netns "$NS_S" type veth peer name "$VC" netns "$NS_C"
+ip -n "$NS_S" addr add "$SRV/24" dev "$VS"
+ip -n "$NS_S" link set "$VS" up
+ip -n "$NS_C" link set "$VC" up
+# Nodes 7 and 8: a NIC (macvlan) each, and a boot program that asks DHCP for an address.
+printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" >>"$LOG"\nexit 0\n' >"$T/udhcpc.sh"
+chmod +x "$T/udhcpc.sh"
+for k in 7 8; do
+    ip -n "$NS_C" link add link "$VC" name "n$k" address "$(mac "$k")" type macvlan mode bridge
+    ip -n "$NS_C" link set "n$k" up
+    cat >"$BASE/bmc$k/node/on-boot" <<EOF
+#!/bin/sh
+exec ip netns exec $NS_C env LOG=$T/leases.n$k busybox udhcpc -i n$k -n -q -t 10 -T 1 -s $T/udhcpc.sh
+EOF
+    chmod +x "$BASE/bmc$k/node/on-boot"
+done
+
+# --- an installable image and the configuration ------------------------------------------------
+tree=$T/iso
+mkdir -p "$tree/images/pxeboot" "$T/repo"
+head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
+head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
+xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
+printf 'url --url={{repo_url}}\n' >"$T/ks.in"
+printf '#!/bin/sh\nexec %s/pxe-report --state-dir %s "$@"\n' "$STORKIT_BIN" "$STATE" >"$T/hook"
+chmod 755 "$T/hook"
+(umask 077 && echo secret >"$T/bmc.pw")
+nodes=""
+for k in 1 2 3 4 5 6; do nodes+="\"node$k\": {\"bmc\": \"$NET.$k\", \"mac\": \"$(mac "$k")\"}, "; done
+nodes+="\"node7\": {\"bmc\": \"$NET.7\"}, \"node8\": {\"bmc\": \"$NET.8\"}, \"node9\": {\"bmc\": \"$NET.9\"}"
+cat >"$T/base.json" <<EOF
+{
+  "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/bmc.pw",
+          "timeout_ms": 1000, "retries": 0},
+  "data": {"subnet": "$DNET.0/24", "pool": "$DNET.100-$DNET.150", "gateway": "$SRV"},
+  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook"},
+  "iso": {"repository": "$T/repo", "version": "os-1"},
+  "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
+            "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},
+  "boot": {"loader": "native"},
+  "install": {"template": "$T/ks.in"},
+  "power": {"wave": 2, "interval_s": 1, "bind_timeout_s": 8},
+  "nodes": {$nodes}
+}
+EOF
+CFG=$T/pxe.json
+cp "$T/base.json" "$CFG"
+PP=(pxe-provision --config "$CFG")
+
+# --- bad config ----------------------------------------------------------------------------
+jq '.power.wave = 0' "$T/base.json" >"$T/bad.json"
+expect_rc 2 "power.wave 0 is a config error" pxe-provision --config "$T/bad.json" boot
+expect_match "$ERR" "power.wave" "the error names the key"
+jq '.bmc.cipher_suite = 4' "$T/base.json" >"$T/bad.json"
+expect_rc 2 "an unknown cipher suite is a config error" pxe-provision --config "$T/bad.json" boot
+expect_eq "$(cat "$BASE"/bmc*/node/events.log | wc -l)" 0 "no BMC saw a command"
+
+# --- prepare, and dnsmasq running its config with pxe-report as the hook -------------------------
+expect_rc 0 "prepare" "${PP[@]}" prepare
+ip netns exec "$NS_S" dnsmasq --conf-file="$D/etc/dnsmasq.conf" --no-ping \
+    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log"
+at_exit 'kill $(cat '"$T"'/dnsmasq.pid)'
+
+# --- a dry run ------------------------------------------------------------------------------
+expect_rc 0 "boot -n" "${PP[@]}" boot -n
+expect_eq "$OUT" "would power on node1 node2" "-n names the first wave"
+expect_eq "$(cat "$BASE"/bmc*/node/events.log | wc -l)" 0 "-n sent nothing"
+
+# --- boot: waves of two, node 6 dead, nodes 7-9 bound by order ------------------------------
+run "${PP[@]}" boot --json
+expect_eq "$RC" 1 "boot exits 1: a node failed and one stayed unbound"
+expect_eq "$(json '.states.booted | join(" ")')" "node1 node2 node3 node4 node5" \
+    "nodes 1-5 booted"
+expect_eq "$(json '.states.failed | join(" ")')" node6 "node 6 (frozen BMC) failed"
+expect_eq "$(json '.states.bound | join(" ")')" "node7 node8" "nodes 7 and 8 were bound"
+expect_eq "$(json '.states.unbound | join(" ")')" node9 "node 9 is reported unbound"
+expect_match "$(json .msg)" "needs attention: node6 \(failed\), node9 \(unbound\)" \
+    "the message names them"
+expect_eq "$(json '.nodes.node7.mac + " " + .nodes.node8.mac')" "$(mac 7) $(mac 8)" \
+    "each MAC-less node got the MAC of the NIC that booted with it"
+expect_eq "$(jq -r '.nodes.node7.mac + " " + .nodes.node8.mac' "$STATE/nodes.json")" \
+    "$(mac 7) $(mac 8)" "the learned MACs are in the node table for prepare"
+
+# power-on time of node K as its BMC recorded it, and the order of its commands
+t_on() { awk '$2 == "set" && $3 == "power" && $4 == 1 {print $1; exit}' "$BASE/bmc$1/node/events.log"; }
+ok=0
+for k in 1 2 3 4 5 7 8 9; do
+    [ "$(head -3 "$BASE/bmc$k/node/events.log" | cut -d' ' -f2- | tr '\n' '|')" = \
+        "set boot pxe|set power 1|boot pxe|" ] && ok=$((ok + 1))
+done
+expect_eq "$ok" 8 "every node got PXE as its boot device before power-up"
+# The waves, in order: {1,2} {3,4} {5,6} {7} {8} {9}; node 6 never answered.
+waves=("1 2" "3 4" "5" "7" "8" "9")
+in_order=0 spaced=0
+for ((w = 1; w < ${#waves[@]}; w++)); do
+    last=0 first=
+    for k in ${waves[w - 1]}; do last=$(awk -v a="$last" -v b="$(t_on "$k")" 'BEGIN {print (b > a) ? b : a}'); done
+    for k in ${waves[w]}; do first=${first:-$(t_on "$k")}; first=$(awk -v a="$first" -v b="$(t_on "$k")" 'BEGIN {print (b < a) ? b : a}'); done
+    awk -v a="$last" -v b="$first" 'BEGIN {exit !(b > a)}' && in_order=$((in_order + 1))
+    # interval_s is 1: a wave never starts sooner than that after the one before
+    awk -v a="$last" -v b="$first" 'BEGIN {exit !(b - a >= 1)}' && spaced=$((spaced + 1))
+done
+expect_eq "$in_order" 5 "the waves powered on in node order"
+expect_eq "$spaced" 5 "each wave at least interval_s after the one before"
+# node 8 was only powered once node 7 was bound (one at a time while binding by order)
+b7=$(jq -r '.nodes.node7.bound_at' "$STATE/boot.json")
+expect_eq "$(awk -v a="$b7" -v b="$(t_on 8)" 'BEGIN {print (b > a) ? "after" : "before"}')" after \
+    "node 8 powered on only after node 7 was bound"
+
+# --- status: the BMC -> MAC -> DHCP address table ----------------------------------------------
+run "${PP[@]}" status --json
+expect_eq "$RC" 0 "status exits 0"
+ip7=$(tail -1 "$T/leases.n7")
+expect_eq "$(json '.table.nodes[] | select(.name == "node7") | [.bmc, .mac, .ip, .boot] | join(" ")')" \
+    "$NET.7 $(mac 7) $ip7 bound" "node 7's row: BMC, learned MAC, its lease, boot state"
+expect_eq "$(json '.table.nodes[] | select(.name == "node6") | .boot')" failed "node 6 shows failed"
+expect_eq "$(jq -r '.nodes[] | select(.name == "node8") | .mac' "$STATE/table.json")" "$(mac 8)" \
+    "table.json, the monitor's copy, has the binding"
+run "${PP[@]}" status
+expect_match "$(grep '^node7 ' <<<"$OUT")" "$NET.7 +$(mac 7) +$ip7 " "status prints the table"
+
+# --- prepare makes the bound nodes' reservations; boot again installs them -------------------
+expect_rc 0 "prepare after binding" "${PP[@]}" prepare
+expect_eq "$(cut -d, -f1 "$D/state/pxe/dhcp-hosts/node7")" "$(mac 7)" "node 7 has its reservation"
+run "${PP[@]}" boot --json
+expect_eq "$(json '.states.booted | join(" ")')" "node1 node2 node3 node4 node5 node7 node8" \
+    "the second run boots the bound nodes and leaves the others as they were"
+expect_eq "$(grep -c 'set power 1' "$BASE/bmc1/node/events.log")" 1 "node 1 was not powered again"
+expect_eq "$(tail -4 "$BASE/bmc7/node/events.log" | cut -d' ' -f2- | tr '\n' '|')" \
+    "set boot pxe|set power 0|set power 1|boot pxe|" "node 7 was cycled into PXE again"
+reserved7=$(jq -r '.nodes.node7.ip' "$STATE/nodes.json")
+for _ in $(seq 100); do [ "$(tail -1 "$T/leases.n7")" = "$reserved7" ] && break; sleep 0.05; done
+expect_eq "$(tail -1 "$T/leases.n7")" "$reserved7" "this time node 7 got its reserved address"
+
+# --- one step at a time (cron) ---------------------------------------------------------------
+jq ".paths.state_dir = \"$T/state2\" | .power.interval_s = 600 |
+    .nodes = {node1: .nodes.node1, node2: .nodes.node2, node3: .nodes.node3}" \
+    "$T/base.json" >"$T/step.json"
+before=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')
+expect_rc 0 "boot --step" pxe-provision --config "$T/step.json" boot --step
+expect_eq "$(grep -c . <<<"$OUT")" 2 "one wave: two nodes"
+expect_rc 0 "boot --step again, before the interval" pxe-provision --config "$T/step.json" boot --step
+expect_eq "$OUT" "" "nothing is due yet"
+after=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')
+expect_eq "$((after - before))" 2 "two power-ups in all"
+expect_eq "$(jq -r '.nodes.node3.state' "$T/state2/pxe/boot.json")" pending "node 3 waits its turn"
+
+# --- discover: a config without nodes --------------------------------------------------------
+jq ".paths.state_dir = \"$T/state3\" | del(.nodes)" "$T/base.json" >"$T/disc.json"
+run pxe-provision --config "$T/disc.json" discover --json
+expect_eq "$RC" 0 "discover exits 0"
+expect_eq "$(json '.added | join(" ")')" "node001 node002 node003 node004 node005 node007 node008 node009" \
+    "every BMC that answers becomes a node named after its address (6 is frozen)"
+expect_eq "$(jq -r '.nodes.node004.bmc' "$T/state3/pxe/nodes.json")" "$NET.4" \
+    "the node table has their BMC addresses"
+run pxe-provision --config "$T/disc.json" discover --json
+expect_eq "$(json '.added | length')" 0 "a second discover adds nothing"
