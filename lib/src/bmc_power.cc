@@ -1,7 +1,10 @@
 #include "storkit/bmc_power.h"
 
+#include <filesystem>
 #include <iostream>
+#include <set>
 
+#include "pxe_nodes.h"
 #include "storkit/bmc_discover.h"
 #include "storkit/error.h"
 #include "storkit/host_range.h"
@@ -38,11 +41,64 @@ std::string would_do(PowerAction a, BootMode mode) {
     return "";
 }
 
+// The pxe-provision config, for runs without --hosts / --subnet.
+PxeConfig load_config(const std::string& path, const char* instead) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw ConfigError(
+            fmt::format("no BMCs: give {}, or a pxe-provision config with --config "
+                        "({} does not exist)",
+                        instead, path));
+    return load_pxe_config(path);
+}
+
+// The BMCs to work on: --hosts, or the nodes of the config (with their names).
+struct Targets {
+    std::vector<std::string> hosts;
+    std::vector<std::string> names;   // parallel to hosts when they come from the config
+    std::vector<std::string> no_bmc;  // selected nodes without a BMC address
+    std::optional<PxeConfig> cfg;
+};
+
+Targets targets(const CommonOptions& common, const BmcPowerOptions& opts) {
+    Targets t;
+    if (!opts.hosts.empty()) {
+        if (!opts.nodes.empty())
+            throw ConfigError("--nodes picks nodes of the config; not with --hosts");
+        t.hosts = expand_hosts(opts.hosts, opts.port);
+        return t;
+    }
+    t.cfg = load_config(common.config, "--hosts RANGE");
+    std::vector<std::string> wanted =
+        opts.nodes.empty() ? std::vector<std::string>{} : expand_hosts(opts.nodes, 1);
+    std::set<std::string> picked;
+    for (std::string& w : wanted) w = w.substr(0, w.rfind(':'));  // no ports in node names
+    Inventory inv = load_inventory(*t.cfg);
+    for (const Node& n : inv.nodes) {
+        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), n.name) == wanted.end())
+            continue;
+        picked.insert(n.name);
+        if (!n.bmc) {
+            t.no_bmc.push_back(n.name);
+            continue;
+        }
+        t.hosts.push_back(fmt::format("{}:{}", ipv4_string(*n.bmc), opts.port));
+        t.names.push_back(n.name);
+    }
+    for (const std::string& w : wanted)
+        if (!picked.count(w))
+            throw ConfigError(fmt::format("--nodes: {} is no node of {}", w, t.cfg->path));
+    if (t.hosts.empty() && t.no_bmc.empty())
+        throw ConfigError(fmt::format("{}: no nodes", t.cfg->path));
+    return t;
+}
+
 void discover_command(const CommonOptions& common, const BmcPowerOptions& opts, Report& report) {
     if (!opts.hosts.empty())
         throw ConfigError("discover searches --subnet; --hosts does not go with it");
-    if (opts.subnet.empty()) throw ConfigError("discover needs --subnet CIDR");
-    Subnet subnet = parse_search_subnet(opts.subnet);
+    std::string cidr = opts.subnet;
+    if (cidr.empty()) cidr = load_config(common.config, "--subnet CIDR").bmc_subnet.str();
+    Subnet subnet = parse_search_subnet(cidr);
     DiscoverOptions d;
     d.port = opts.port;
     d.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms : 2000);
@@ -64,6 +120,30 @@ void discover_command(const CommonOptions& common, const BmcPowerOptions& opts, 
     report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.str());
 }
 
+// Command line first, then the config, then the defaults.
+PowerSettings power_settings(const BmcPowerOptions& opts, const std::optional<PxeConfig>& cfg) {
+    PowerSettings s;
+    s.login.user = !opts.user.empty() ? opts.user : cfg ? cfg->bmc_user : "admin";
+    std::string file = !opts.password_file.empty() ? opts.password_file
+                       : cfg                       ? cfg->bmc_password_file
+                                                   : "";
+    s.login.password = load_secret(file, kIpmiPasswordEnv, "BMC password");
+    s.login.cipher_suite = opts.cipher_suite >= 0 ? opts.cipher_suite
+                           : cfg                  ? cfg->bmc_cipher_suite
+                                                  : 3;
+    if (!valid_cipher_suite(s.login.cipher_suite))
+        throw ConfigError(
+            fmt::format("--cipher-suite {}: not a cipher suite FreeIPMI supports "
+                        "(0-3, 6-8, 11, 12, 15-17)",
+                        s.login.cipher_suite));
+    s.login.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms
+                                   : cfg           ? cfg->bmc_timeout_ms
+                                                   : 5000);
+    s.boot_mode = opts.efi || (cfg && cfg->boot_efi) ? BootMode::kEfi : BootMode::kBios;
+    s.settle = milliseconds(opts.settle_ms);
+    return s;
+}
+
 }  // namespace
 
 void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts, Report& report) {
@@ -77,62 +157,57 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
         throw ConfigError(fmt::format("unknown action '{}' (expected {}|discover)", opts.action,
                                       kPowerActionNames));
     if (!opts.subnet.empty()) throw ConfigError("--subnet goes with discover only");
-    check_range("--retries", opts.retries, 0, 10);
+    if (opts.retries >= 0) check_range("--retries", opts.retries, 0, 10);
     check_range("--window", opts.window, 1, 1024);
     check_range("--settle-ms", opts.settle_ms, 0, 600000);
-    if (!valid_cipher_suite(opts.cipher_suite))
-        throw ConfigError(
-            fmt::format("--cipher-suite {}: not a cipher suite FreeIPMI supports "
-                        "(0-3, 6-8, 11, 12, 15-17)",
-                        opts.cipher_suite));
-    if (opts.hosts.empty()) throw ConfigError("no BMCs: give --hosts RANGE");
-    std::vector<std::string> hosts = expand_hosts(opts.hosts, opts.port);
-
-    PowerSettings settings;
-    settings.login.user = opts.user;
-    settings.login.password = load_secret(opts.password_file, kIpmiPasswordEnv, "BMC password");
-    settings.login.cipher_suite = opts.cipher_suite;
-    settings.login.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms : 5000);
-    settings.boot_mode = opts.efi ? BootMode::kEfi : BootMode::kBios;
-    settings.settle = milliseconds(opts.settle_ms);
+    Targets t = targets(common, opts);
+    PowerSettings settings = power_settings(opts, t.cfg);
     FanoutOptions fanout;
     fanout.window = static_cast<size_t>(opts.window);
-    fanout.retries = opts.retries;
+    fanout.retries = opts.retries >= 0 ? opts.retries : t.cfg ? t.cfg->bmc_retries : 1;
     report.data["dry_run"] = common.dry_run;
+    auto label = [&t](size_t i) { return t.names.empty() ? std::string() : t.names[i] + " "; };
 
     nlohmann::json list = nlohmann::json::array();
+    std::vector<std::string> failures;
+    for (const std::string& n : t.no_bmc) {
+        failures.push_back(fmt::format("{} (no BMC address)", n));
+        list.push_back({{"node", n}, {"ok", false}, {"error", "no BMC address"}});
+        if (!common.json) std::cout << n << ": failed: no BMC address\n";
+    }
     if (common.dry_run) {
         std::string what = would_do(*action, settings.boot_mode);
-        for (const std::string& h : hosts) {
-            list.push_back({{"host", h}, {"would", what}});
-            if (!common.json) std::cout << h << ": " << what << "\n";
+        for (size_t i = 0; i < t.hosts.size(); ++i) {
+            list.push_back({{"host", t.hosts[i]}, {"would", what}});
+            if (!common.json) std::cout << label(i) << t.hosts[i] << ": " << what << "\n";
         }
         report.data["bmcs"] = list;
-        report.msg = fmt::format("dry run: {} on {} BMCs", opts.action, hosts.size());
+        report.msg = fmt::format("dry run: {} on {} BMCs", opts.action, t.hosts.size());
         return;
     }
 
-    log::info("{} on {} BMCs, {} at a time", opts.action, hosts.size(), fanout.window);
-    std::vector<BmcResult> results = power_fanout(hosts, *action, settings, fanout);
-    std::vector<std::string> failures;
-    for (const BmcResult& r : results) {
-        list.push_back(r.to_json());
-        if (!common.json) std::cout << r.line() << "\n";
+    log::info("{} on {} BMCs, {} at a time", opts.action, t.hosts.size(), fanout.window);
+    std::vector<BmcResult> results = power_fanout(t.hosts, *action, settings, fanout);
+    for (size_t i = 0; i < results.size(); ++i) {
+        const BmcResult& r = results[i];
+        nlohmann::json j = r.to_json();
+        if (!t.names.empty()) j["node"] = t.names[i];
+        list.push_back(j);
+        if (!common.json) std::cout << label(i) << r.line() << "\n";
         if (r.changed) report.changed = true;
-        if (!r.ok) failures.push_back(fmt::format("{} ({})", r.host, r.error));
+        if (!r.ok) failures.push_back(fmt::format("{}{} ({})", label(i), r.host, r.error));
     }
     std::cout.flush();
     report.data["bmcs"] = list;
     report.data["failed_hosts"] = failures.size();
+    size_t total = results.size() + t.no_bmc.size();
     if (failures.empty()) {
-        report.msg = fmt::format("{}: {} BMCs ok", opts.action, results.size());
+        report.msg = fmt::format("{}: {} BMCs ok", opts.action, total);
         return;
     }
     report.failed = true;
-    std::string named;
-    for (const std::string& f : failures) named += (named.empty() ? "" : ", ") + f;
-    report.msg = fmt::format("{}: {} of {} BMCs failed: {}", opts.action, failures.size(),
-                             results.size(), named);
+    report.msg = fmt::format("{}: {} of {} BMCs failed: {}", opts.action, failures.size(), total,
+                             fmt::join(failures, ", "));
 }
 
 }  // namespace storkit

@@ -155,6 +155,17 @@ expect_eq "$(jq -r '.nodes[] | select(.name == "node8") | .mac' "$STATE/table.js
 run "${PP[@]}" status
 expect_match "$(grep '^node7 ' <<<"$OUT")" "$NET.7 +$(mac 7) +$ip7 " "status prints the table"
 
+# --- bmc-power on the nodes of the same config ----------------------------------------------
+run bmc-power --config "$CFG" status
+expect_eq "$RC" 1 "bmc-power --config: node 6 fails, so exit 1"
+expect_eq "$(grep -c ': on$' <<<"$OUT")" 8 "the other eight nodes read on"
+expect_match "$(sed -n 7p <<<"$OUT")" "^node7 $NET.7:623: on$" "lines start with the node name"
+expect_match "$ERR" "node6 $NET.6:623 \(" "the failure names the node"
+run bmc-power --config "$CFG" --nodes 'node[1-2],node9' --json status
+expect_eq "$RC/$(json '[.bmcs[].node] | join(" ")')" "0/node1 node2 node9" "--nodes picks nodes by name"
+expect_rc 2 "--nodes with an unknown node is a usage error" \
+    bmc-power --config "$CFG" --nodes node42 status
+
 # --- prepare makes the bound nodes' reservations; boot again installs them -------------------
 expect_rc 0 "prepare after binding" "${PP[@]}" prepare
 expect_eq "$(cut -d, -f1 "$D/state/pxe/dhcp-hosts/node7")" "$(mac 7)" "node 7 has its reservation"
