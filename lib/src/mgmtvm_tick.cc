@@ -51,11 +51,15 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
         if (r.obs.here == Tri::kNo) st.renew_failures = 0;
     } else {
         r.lease = storage.lease_renew(cfg.lease_seconds());
-        if (r.lease.status == LeaseStatus::kLost && !r.lease.info.live())
-            r.lease = storage.lease_acquire(cfg.lease_seconds());
+        // Adopt a free lease only for a VM known to run here: a node whose libvirt is silent
+        // must not take the lease from a master that could start the VM.
+        bool free = r.lease.status == LeaseStatus::kLost && !r.lease.info.live();
+        if (free && r.obs.here == Tri::kYes) r.lease = storage.lease_acquire(cfg.lease_seconds());
         if (r.lease.status == LeaseStatus::kOk) {
             st.renew_failures = 0;
             r.steps.push_back("lease: " + r.lease.detail);
+        } else if (r.lease.status == LeaseStatus::kLost && r.obs.here != Tri::kYes) {
+            // Not ours, and no VM known here to protect: nothing to renew.
         } else {
             st.renew_failures += 1;
             r.steps.push_back(fmt::format("lease not renewed ({} in a row): {}", st.renew_failures,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command backend's optional lease, fencing and shared store, driven by a file-based
-# stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 1 s.
+# stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 2 s.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
@@ -27,8 +27,8 @@ cat >"$CONF" <<JSON
               "fence": ["$LEASE", "$S", "fence"],
               "shared_get": ["$LEASE", "$S", "get"],
               "shared_put": ["$LEASE", "$S", "put"]},
-  "lease": {"ticks": 3, "tick_s": 1},
-  "deadlines": {"tick_s": 20, "peer_s": 0.5, "stop_s": 2},
+  "lease": {"ticks": 3, "tick_s": 2},
+  "deadlines": {"tick_s": 20, "peer_s": 1.5, "stop_s": 2},
   "state_dir": "$T/state"
 }
 JSON
@@ -45,7 +45,7 @@ freeze node1
 echo node2 >"$S/master"
 tick node2
 expect_eq "$(json .rule)" "master-lease-held" "node1 silent but its lease is live: no start"
-sleep 3.2
+sleep 6.5
 touch "$S/fence-fail"
 tick node2
 expect_eq "$RC,$(json .rule)" "1,master-takeover" "lease expired: takeover, but fencing fails"

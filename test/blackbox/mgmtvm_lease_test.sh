@@ -19,7 +19,7 @@ cat >"$CONF" <<JSON
             "node3": {"libvirt": "$(uri 3)"}},
   "storage": {"backend": "sim", "dir": "$SIM"},
   "lease": {"ticks": 3, "tick_s": 10},
-  "deadlines": {"tick_s": 20, "peer_s": 1, "stop_s": 2},
+  "deadlines": {"tick_s": 20, "peer_s": 2, "stop_s": 2},
   "state_dir": "$T/state"
 }
 JSON

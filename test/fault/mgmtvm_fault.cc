@@ -125,7 +125,7 @@ class Cluster {
             {"nodes", nodes},
             {"storage", {{"backend", "sim"}, {"dir", dir_ + "/sim"}}},
             {"lease", {{"ticks", kLeaseTicks}, {"tick_s", kTickS}}},
-            {"deadlines", {{"tick_s", 10}, {"peer_s", 0.3}, {"stop_s", 0.2}}},
+            {"deadlines", {{"tick_s", 10}, {"peer_s", 1.0}, {"stop_s", 0.2}}},
             {"state_dir", dir_ + "/state"}};
         write_file_atomic(dir_ + "/mgmtvm.json", cfg.dump(2));
     }
@@ -256,6 +256,27 @@ class Cluster {
         return c;
     }
 
+    // Each node's last decision, the lease and the test bed's health: for a failed schedule.
+    void explain() {
+        for (const Node& n : nodes_) {
+            std::string last = "no state";
+            if (std::optional<std::string> t =
+                    read_file(fmt::format("{}/state/mgmtvm.{}.json", dir_, n.name)))
+                last = nlohmann::json::parse(*t)["last"].value("msg", "?");
+            bool bed = true;
+            try {
+                sh(o_, {"check", std::to_string(n.index)});
+            } catch (const std::exception&) {
+                bed = false;
+            }
+            fmt::print("  {}: dead={} frozen={} running={} test bed {}: {}\n", n.name, n.dead,
+                       n.frozen, !n.dead && !n.frozen && running(n), bed ? "ok" : "BROKEN", last);
+        }
+        fmt::print("  lease: {}  master: {}",
+                   read_file(dir_ + "/sim/lease.json").value_or("none\n"),
+                   read_file(dir_ + "/sim/master").value_or("none\n"));
+    }
+
     void shutdown_pool() {
         for (Node& n : nodes_)
             if (n.frozen) ::kill(daemon_pid(n), SIGCONT);
@@ -350,6 +371,7 @@ void run_schedule(Cluster& c, std::mt19937& rng, int index, const Options& o, To
     }
     ++t.recovery_failures;
     fmt::print("NO RECOVERY: schedule {} (seed {}) within {} ticks\n", index, o.seed, kLimit + 5);
+    c.explain();
 }
 
 }  // namespace
