@@ -46,16 +46,23 @@ LeaseView view_of(const LeaseOutcome& l, const std::string& node) {
 void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeState& st,
                 TickResult& r) {
     bool may_run_here = r.obs.here != Tri::kNo && r.obs.service == Tri::kYes;
+    bool lapsed = false;
     if (!may_run_here || dry_run) {
         r.lease = storage.lease_read();
         if (r.obs.here == Tri::kNo) st.renew_failures = 0;
     } else {
         r.lease = storage.lease_renew(cfg.lease_seconds());
         // Adopt a free lease only for a VM known to run here: a node whose libvirt is silent
-        // must not take the lease from a master that could start the VM.
+        // must not take the lease from a master that could start the VM. Nor when another
+        // node held it last: that node took over while this copy ran and may have fenced it.
         bool free = r.lease.status == LeaseStatus::kLost && !r.lease.info.live();
-        if (free && r.obs.here == Tri::kYes) r.lease = storage.lease_acquire(cfg.lease_seconds());
-        if (r.lease.status == LeaseStatus::kOk) {
+        lapsed = free && !r.lease.info.node.empty() && r.lease.info.node != cfg.node;
+        if (free && !lapsed && r.obs.here == Tri::kYes)
+            r.lease = storage.lease_acquire(cfg.lease_seconds());
+        if (lapsed && r.obs.here == Tri::kYes) {
+            r.steps.push_back(fmt::format("lease: {} held it (epoch {}) while the VM ran here",
+                                          r.lease.info.node, r.lease.info.epoch));
+        } else if (r.lease.status == LeaseStatus::kOk) {
             st.renew_failures = 0;
             r.steps.push_back("lease: " + r.lease.detail);
         } else if (r.lease.status == LeaseStatus::kLost && r.obs.here != Tri::kYes) {
@@ -66,7 +73,8 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
                                           r.lease.detail));
         }
     }
-    r.obs.lease = view_of(r.lease, cfg.node);
+    r.obs.lease =
+        lapsed && r.obs.here == Tri::kYes ? LeaseView::kLapsed : view_of(r.lease, cfg.node);
     r.obs.lease_holder = r.lease.info.node;
     r.obs.renew_overdue = r.obs.here == Tri::kYes && st.renew_failures >= cfg.lease_ticks - 1;
 }

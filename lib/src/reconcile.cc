@@ -20,6 +20,7 @@ std::string_view to_string(LeaseView l) {
         case LeaseView::kMine: return "mine";
         case LeaseView::kOther: return "other";
         case LeaseView::kUnknown: return "unknown";
+        case LeaseView::kLapsed: return "lapsed";
     }
     return "unknown";
 }
@@ -55,7 +56,8 @@ constexpr Match kLFree = bit(LeaseView::kFree);
 constexpr Match kLMine = bit(LeaseView::kMine);
 constexpr Match kLOther = bit(LeaseView::kOther);
 constexpr Match kLUnk = bit(LeaseView::kUnknown);
-constexpr Match kLOurs = kLFree | kLMine;  // the lease can be taken (or is held) here
+constexpr Match kLLapsed = bit(LeaseView::kLapsed);
+constexpr Match kLOurs = kLFree | kLMine | kLLapsed;  // the lease can be taken (or is held) here
 
 // Maintenance column
 constexpr Match kMNone = bit(Maint::kNone);
@@ -96,6 +98,11 @@ constexpr Row kTable[] = {
     // + The lease went to another node (it may fence this copy and start its own): stop now.
     {"lease-lost-stop", kAny, kYes, kAny, kAny, kYes, kAny, kLOther, kAny, kAny,
      Action::kStop, false, "the lease is held by {holder}: stopping the VM here"},
+    // + The lease lapsed, but {holder} held it meanwhile and may have fenced this copy's disk:
+    //   stop it, so that it starts afresh (the master fences {holder}'s clients first).
+    {"lease-lapsed-stop", kAny, kYes, kAny, kAny, kYes, kAny, kLLapsed, kAny, kAny,
+     Action::kStop, false, "{holder} held the lease while the VM ran here and may have fenced "
+     "its disk: stopping it so that it starts afresh"},
     // + Renewals failed for lease.ticks-1 ticks: stop before the lease can expire.
     {"lease-overdue-stop", kAny, kYes, kAny, kAny, kYes, kAny, kAny, kT, kAny,
      Action::kStop, false, "could not renew the lease in time: stopping the VM before it expires"},

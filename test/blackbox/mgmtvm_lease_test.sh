@@ -163,3 +163,27 @@ expect_eq "$(json .rule),$(state node3)" "maintenance-node,absent" "and does not
 clock 1221
 tick node3
 expect_eq "$(json .action),$(json .observations.maintenance)" "start,none" "after the expiry node3 (master) starts it again"
+
+echo "# a copy whose lease another node held meanwhile is restarted, not adopted"
+# node3 runs the VM under lease epoch 6 (until 1251). Its management plane hangs; node1 becomes
+# master and takes over once the lease ran out, fencing node3's clients; then node1 loses power
+# before node3 comes back. node3's copy may have lost its disk to that fencing.
+freeze node3
+echo node1 >"$SIM/master"
+clock 1260
+tick node1
+expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "node1 takes over past the silent node3"
+expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node3 by node1" "node3's clients were fenced"
+"$NODES" kill 1
+clock 1300
+thaw node3
+echo node3 >"$SIM/master"
+tick node3
+expect_eq "$(json .action),$(json .rule)" "stop,lease-lapsed-stop" "node3 stops its copy instead of taking the lapsed lease"
+expect_match "$(json .reason)" "^node1 held the lease while the VM ran here" "the reason names the node that held it"
+expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "absent,node1,7" "the VM is stopped and the lease left alone"
+clock 1310
+tick node3
+expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "the master starts the VM afresh"
+expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node1 by node3" "after fencing node1's clients"
+expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "running,node3,8" "one fresh copy, under a new epoch"

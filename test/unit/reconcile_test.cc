@@ -113,8 +113,8 @@ TEST_CASE("published flow: every combination has a rule, and the safety properti
 
 TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
     const Tri all[] = {Y, N, U};
-    const LeaseView leases[] = {LeaseView::kOff, LeaseView::kFree, LeaseView::kMine,
-                                LeaseView::kOther, LeaseView::kUnknown};
+    const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
+                                LeaseView::kOther, LeaseView::kUnknown, LeaseView::kLapsed};
     const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode};
     long combos = 0;
     for (Tri s : all)
@@ -136,19 +136,26 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                         REQUIRE(d.rule != "no-rule");
                                         if (mt == Maint::kGlobal) CHECK(d.action == Action::kNone);
                                         if (d.action == Action::kStop) CHECK(h == Y);
+                                        // A copy whose disk another holder may have fenced
+                                        // is never kept.
+                                        if (l == LeaseView::kLapsed && h == Y && s == Y &&
+                                            mt != Maint::kGlobal)
+                                            CHECK(d.action == Action::kStop);
                                         if (d.action != Action::kStart) continue;
                                         CHECK(mt == Maint::kNone);
                                         CHECK((s == Y && v == Y && m == Y && h == N));
                                         CHECK(p != Y);  // a peer that runs it: never
-                                        // A silent peer: only with the lease ours, or by the
-                                        // explicit published-behaviour switch.
+                                        // A silent peer: only with the lease free (lapsed is
+                                        // free too) or ours, or by the explicit
+                                        // published-behaviour switch.
                                         if (p == U)
                                             CHECK((l == LeaseView::kFree || l == LeaseView::kMine ||
+                                                   l == LeaseView::kLapsed ||
                                                    (l == LeaseView::kOff && allow)));
                                         CHECK(l != LeaseView::kOther);
                                         CHECK(l != LeaseView::kUnknown);
                                     }
-    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 5 * 3 * 2 * 2);
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 3 * 2 * 2);
 }
 
 TEST_CASE("lease and maintenance rows") {
@@ -167,13 +174,16 @@ TEST_CASE("lease and maintenance rows") {
         return o;
     };
     const LeaseView F = LeaseView::kFree, M = LeaseView::kMine, O = LeaseView::kOther,
-                    X = LeaseView::kUnknown, OFF = LeaseView::kOff;
+                    X = LeaseView::kUnknown, OFF = LeaseView::kOff, L = LeaseView::kLapsed;
     // clang-format off
     std::vector<Case> cases = {
         {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kGlobal), "maintenance-global", Action::kNone},
         {with(obs(N, Y, Y, Y), M, Maint::kGlobal), "maintenance-global", Action::kNone},
         {with(obs(Y, Y, Y, Y), O), "lease-lost-stop", Action::kStop},
         {with(obs(Y, N, N, Y), O), "lease-lost-stop", Action::kStop},
+        {with(obs(Y, Y, Y, Y), L), "lease-lapsed-stop", Action::kStop},
+        {with(obs(Y, N, Y, Y), L), "lease-lapsed-stop", Action::kStop},
+        {with(obs(Y, Y, Y, Y), L, Maint::kGlobal), "maintenance-global", Action::kNone},
         {with(obs(Y, Y, Y, Y), X, Maint::kNone, true), "lease-overdue-stop", Action::kStop},
         {with(obs(Y, Y, Y, Y), M, Maint::kNode), "maintenance-handoff", Action::kStop},
         {with(obs(Y, Y, N, Y), M, Maint::kNode), "maintenance-handoff", Action::kStop},
@@ -196,6 +206,9 @@ TEST_CASE("lease and maintenance rows") {
         CHECK(d.rule == c.rule);
         CHECK(d.action == c.action);
     }
+    CHECK(decide(with(obs(Y, Y, Y, Y), L)).reason ==
+          "node3 held the lease while the VM ran here and may have fenced its disk: stopping it "
+          "so that it starts afresh");
     CHECK(decide(with(obs(Y, Y, Y, N, {N, N}), O)).reason ==
           "the lease is held by node3: waiting for it to be renewed or expire");
 }

@@ -21,6 +21,8 @@ enum class LeaseView {
     kMine,     // this node holds it
     kOther,    // another node holds a live lease
     kUnknown,  // the storage did not answer
+    kLapsed,   // free, but another node held it while the VM ran here: that node may have
+               // fenced this copy's disk, so the copy is not adopted but restarted
 };
 std::string_view to_string(LeaseView l);
 
@@ -39,7 +41,7 @@ struct Observations {
     Tri here = Tri::kUnknown;            // the VM active on this node?
     std::vector<PeerObservation> peers;  // every other node
     LeaseView lease = LeaseView::kOff;
-    std::string lease_holder;    // for the reason, when kOther
+    std::string lease_holder;    // for the reason, when kOther or kLapsed
     bool renew_overdue = false;  // this node runs the VM and has not renewed for ticks-1 ticks
     Maint maint = Maint::kNone;
     bool allow_unknown_peers = false;  // config: the published behaviour, with its risk
