@@ -28,32 +28,6 @@ void write_all(int fd, const std::string& data, const std::string& path) {
     }
 }
 
-// The file's bytes from `offset` on; empty when it is missing or shorter.
-std::string read_from(const std::string& file, uint64_t offset) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return "";
-        throw Error(fmt::format("{}: cannot open: {}", file, errno_text(errno)));
-    }
-    std::string out;
-    char buf[65536];
-    off_t at = static_cast<off_t>(offset);
-    for (;;) {
-        ssize_t n = ::pread(fd, buf, sizeof buf, at);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            throw Error(fmt::format("{}: read: {}", file, errno_text(err)));
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<size_t>(n));
-        at += n;
-    }
-    ::close(fd);
-    return out;
-}
-
 }  // namespace
 
 double now_seconds() {
@@ -114,7 +88,7 @@ LeaseTable PxeState::leases() const {
     // Catch up with the log: normally just the event this run appended; after a run that died
     // between appending and saving, that one's too. A missing leases.json replays everything.
     std::string log_file = path("events.jsonl");
-    std::string tail = read_from(log_file, table.applied_bytes);
+    std::string tail = read_file(log_file, table.applied_bytes).value_or("");
     size_t pos = 0;
     while (pos < tail.size()) {
         size_t eol = tail.find('\n', pos);

@@ -34,11 +34,17 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
-std::optional<std::string> read_file(const std::string& path) {
+std::optional<std::string> read_file(const std::string& path, uint64_t offset) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return std::nullopt;
         throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+    }
+    // Plain read() from the start, so pipes (--config <(...)) still work.
+    if (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+        int err = errno;
+        ::close(fd);
+        throw Error(fmt::format("{}: seek: {}", path, errno_text(err)));
     }
     std::string out;
     char buf[65536];

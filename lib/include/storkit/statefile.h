@@ -1,6 +1,7 @@
 // Files that survive a crash: atomic replacement, and an exclusive lock for "one run at a time".
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -11,8 +12,9 @@ namespace storkit {
 // Returns false (and writes nothing) when the file already holds exactly `content`.
 bool write_file_atomic(const std::string& path, const std::string& content, int mode = 0644);
 
-// The whole file, or nullopt when it does not exist. Throws Error on other failures.
-std::optional<std::string> read_file(const std::string& path);
+// The whole file (from byte `offset` on), or nullopt when it does not exist. Throws Error on
+// other failures.
+std::optional<std::string> read_file(const std::string& path, uint64_t offset = 0);
 
 // Creates `path` and its parents (mode 0755) if missing; throws Error naming the path.
 void make_dirs(const std::string& path);
