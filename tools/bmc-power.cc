@@ -1,8 +1,9 @@
 // bmc-power: IPMI power status and control, and a one-time PXE boot, for a range of BMCs in
 // parallel; or the search for the BMCs of a subnet.
-#include "storkit/bmc_power.h"
-#include "storkit/pxe_config.h"
-#include "storkit/runner.h"
+#include "bmc/power_command.h"
+#include "core/runner.h"
+#include "pxe/bmc_fleet.h"
+#include "pxe/config.h"
 
 int main(int argc, char** argv) {
     storkit::BmcPowerOptions opts;
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
                        "discover: the subnet to search (CIDR; default: bmc.subnet)");
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
-        storkit::bmc_power_command(common, opts, report);
+        storkit::bmc_power_command(common, opts, storkit::load_pxe_bmc_fleet, report);
     };
     return storkit::run_tool(spec, argc, argv);
 }

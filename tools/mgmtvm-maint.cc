@@ -1,7 +1,7 @@
 // mgmtvm-maint: freeze the management-VM reconcile everywhere or on one node, with an expiry.
-#include "storkit/mgmtvm_admin.h"
-#include "storkit/mgmtvm_config.h"
-#include "storkit/runner.h"
+#include "core/runner.h"
+#include "mgmtvm/config.h"
+#include "mgmtvm/maint_command.h"
 
 int main(int argc, char** argv) {
     storkit::MaintOptions opts;
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         app.final_callback([&app, &opts] { opts.verb = app.get_subcommands()[0]->get_name(); });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
-        storkit::maint_command(common, opts, report);
+        storkit::mgmtvm_maint_command(common, opts, report);
     };
     return storkit::run_tool(spec, argc, argv);
 }

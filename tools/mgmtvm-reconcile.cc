@@ -1,7 +1,7 @@
 // mgmtvm-reconcile: one tick of the management-VM reconcile on this node.
-#include "storkit/mgmtvm_config.h"
-#include "storkit/mgmtvm_reconcile.h"
-#include "storkit/runner.h"
+#include "core/runner.h"
+#include "mgmtvm/config.h"
+#include "mgmtvm/reconcile_command.h"
 
 int main(int argc, char** argv) {
     storkit::ReconcileOptions opts;
@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
         app.add_option("--node", opts.node, "This node's name (overrides \"node\" in the config)");
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
-        storkit::reconcile_command(common, opts, report);
+        storkit::mgmtvm_reconcile_command(common, opts, report);
     };
     return storkit::run_tool(spec, argc, argv);
 }

@@ -1,7 +1,7 @@
 // mgmtvm-status: the management VM across the whole cluster at a glance.
-#include "storkit/mgmtvm_admin.h"
-#include "storkit/mgmtvm_config.h"
-#include "storkit/runner.h"
+#include "core/runner.h"
+#include "mgmtvm/config.h"
+#include "mgmtvm/status_command.h"
 
 int main(int argc, char** argv) {
     storkit::StatusOptions opts;
@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
         app.add_flag("--no-color", opts.no_color, "No colour, even on a terminal");
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
-        storkit::status_command(common, opts, report);
+        storkit::mgmtvm_status_command(common, opts, report);
     };
     return storkit::run_tool(spec, argc, argv);
 }

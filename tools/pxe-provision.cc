@@ -1,7 +1,7 @@
 // pxe-provision: unattended OS installs of the storage nodes over the network.
-#include "storkit/pxe_config.h"
-#include "storkit/pxe_provision.h"
-#include "storkit/runner.h"
+#include "core/runner.h"
+#include "pxe/config.h"
+#include "pxe/provision_command.h"
 
 int main(int argc, char** argv) {
     storkit::PxeOptions opts;

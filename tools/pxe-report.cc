@@ -1,7 +1,7 @@
 // pxe-report: records one install event (a DHCP lease or TFTP transfer from dnsmasq's
 // dhcp-script, an install phase from a node over CGI) and prints the BMC -> MAC -> IP table.
-#include "storkit/pxe_report.h"
-#include "storkit/runner.h"
+#include "core/runner.h"
+#include "pxe/report_command.h"
 
 int main(int argc, char** argv) {
     storkit::PxeReportOptions opts;

@@ -21,9 +21,9 @@
 #include <random>
 #include <sstream>
 
-#include "storkit/exec.h"
-#include "storkit/statefile.h"
-#include "storkit/virt.h"
+#include "core/exec.h"
+#include "core/statefile.h"
+#include "mgmtvm/virt.h"
 
 using namespace storkit;
 using std::chrono::milliseconds;

@@ -1,0 +1,244 @@
+#include "bmc/power_action.h"
+
+#include <thread>
+
+#include "core/log.h"
+
+namespace storkit {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr int kPxeDevice = 1;  // boot device selector "force PXE"
+
+const char* on_off(bool on) {
+    return on ? "on" : "off";
+}
+
+double epoch_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Actions that may simply be done again when an attempt's answer got lost: they look at the
+// state first, so a second attempt sends nothing the first one already did.
+bool repeat_safe(PowerAction a) {
+    return a == PowerAction::kStatus || a == PowerAction::kOn || a == PowerAction::kOff ||
+           a == PowerAction::kPxe;
+}
+
+bool read_power(IpmiSession& s, BmcResult& r) {
+    bool on = s.power_is_on();
+    if (!r.was_on) r.was_on = on;
+    r.is_on = on;
+    return on;
+}
+
+void send(IpmiSession& s, ChassisControl c, BmcResult& r) {
+    // Recorded before the call: a command whose answer is lost may still have been carried out.
+    r.sent.push_back(to_string(c));
+    r.power_sent = true;
+    r.changed = true;
+    s.chassis_control(c);
+}
+
+// Reads the power state back until it is `want`. Polls quickly at first (most BMCs switch at
+// once), then more slowly, until the settle time is used up.
+void wait_for_power(IpmiSession& s, bool want, milliseconds settle, BmcResult& r) {
+    auto deadline = steady_clock::now() + settle;
+    milliseconds pause{10};
+    for (;;) {
+        r.is_on = s.power_is_on();
+        if (*r.is_on == want) return;
+        if (steady_clock::now() + pause > deadline)
+            throw IpmiError(fmt::format("power still {} {} ms after {}", on_off(*r.is_on),
+                                        settle.count(), r.sent.empty() ? "" : r.sent.back()),
+                            true);
+        log::debug("{}: power reads {} after {}; again in {} ms", r.host, on_off(*r.is_on),
+                   r.sent.empty() ? "" : r.sent.back(), pause.count());
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, milliseconds{500});
+    }
+}
+
+void set_pxe(IpmiSession& s, const PowerSettings& settings, BmcResult& r) {
+    r.boot_mode = settings.boot_mode;
+    r.sent.push_back(fmt::format("boot pxe once ({})", to_string(settings.boot_mode)));
+    r.changed = true;
+    s.set_boot_once_pxe(settings.boot_mode);
+    BootFlags flags = s.boot_flags();
+    r.boot = flags;
+    if (flags.device != kPxeDevice)
+        throw IpmiError(
+            fmt::format("boot device reads back as {} after setting pxe", flags.device_name()),
+            true);
+}
+
+void run_action(IpmiSession& s, PowerAction action, const PowerSettings& settings, BmcResult& r) {
+    switch (action) {
+        case PowerAction::kStatus: read_power(s, r); return;
+        case PowerAction::kOn:
+        case PowerAction::kOff: {
+            bool want = action == PowerAction::kOn;
+            if (read_power(s, r) == want) return;
+            send(s, want ? ChassisControl::kPowerUp : ChassisControl::kPowerDown, r);
+            wait_for_power(s, want, settings.settle, r);
+            return;
+        }
+        case PowerAction::kSoft:
+            if (!read_power(s, r)) return;
+            send(s, ChassisControl::kSoftShutdown, r);
+            r.is_on = s.power_is_on();  // the OS takes its time: report, don't wait
+            return;
+        case PowerAction::kCycle:
+        case PowerAction::kReset:
+        case PowerAction::kPxeBoot: {
+            if (action == PowerAction::kPxeBoot) set_pxe(s, settings, r);
+            ChassisControl when_on = action == PowerAction::kReset ? ChassisControl::kHardReset
+                                                                   : ChassisControl::kPowerCycle;
+            // Many BMCs refuse a cycle or reset of a node that is off: power it up instead,
+            // which gives the same fresh boot.
+            send(s, read_power(s, r) ? when_on : ChassisControl::kPowerUp, r);
+            wait_for_power(s, true, settings.settle, r);
+            return;
+        }
+        case PowerAction::kPxe: set_pxe(s, settings, r); return;
+    }
+}
+
+// A later attempt after a cycle, reset or soft shutdown was sent: only look.
+void verify_action(IpmiSession& s, PowerAction action, const PowerSettings& settings,
+                   BmcResult& r) {
+    if (action == PowerAction::kSoft) {
+        r.is_on = s.power_is_on();
+        return;
+    }
+    wait_for_power(s, true, settings.settle, r);
+}
+
+}  // namespace
+
+std::optional<PowerAction> parse_power_action(std::string_view name) {
+    for (PowerAction a :
+         {PowerAction::kStatus, PowerAction::kOn, PowerAction::kOff, PowerAction::kSoft,
+          PowerAction::kCycle, PowerAction::kReset, PowerAction::kPxe, PowerAction::kPxeBoot})
+        if (name == to_string(a)) return a;
+    return std::nullopt;
+}
+
+const char* to_string(PowerAction a) {
+    switch (a) {
+        case PowerAction::kStatus: return "status";
+        case PowerAction::kOn: return "on";
+        case PowerAction::kOff: return "off";
+        case PowerAction::kSoft: return "soft";
+        case PowerAction::kCycle: return "cycle";
+        case PowerAction::kReset: return "reset";
+        case PowerAction::kPxe: return "pxe";
+        case PowerAction::kPxeBoot: return "pxe-boot";
+    }
+    return "?";
+}
+
+bool changes_state(PowerAction a) {
+    return a != PowerAction::kStatus;
+}
+
+std::string BmcResult::line() const {
+    if (!ok)
+        return fmt::format("{}: failed: {}{}", host, error,
+                           attempts > 1 ? fmt::format(" ({} attempts)", attempts) : "");
+    std::string state = is_on ? on_off(*is_on) : "unknown";
+    bool was = was_on.value_or(false);
+    std::string how;
+    switch (action) {
+        case PowerAction::kStatus: return fmt::format("{}: {}", host, state);
+        case PowerAction::kPxe:
+            return fmt::format("{}: next boot {} ({})", host, boot ? boot->device_name() : "?",
+                               to_string(boot_mode.value_or(BootMode::kBios)));
+        case PowerAction::kOn:
+        case PowerAction::kOff:
+            how = changed ? fmt::format("was {}", on_off(was)) : "unchanged";
+            break;
+        case PowerAction::kSoft:
+            how = !changed               ? "unchanged"
+                  : is_on.value_or(true) ? "soft shutdown requested"
+                                         : "was on";
+            break;
+        case PowerAction::kCycle: how = was ? "cycled" : "was off"; break;
+        case PowerAction::kReset: how = was ? "reset" : "was off"; break;
+        case PowerAction::kPxeBoot:
+            return fmt::format("{}: {}, booting pxe ({}, {})", host, state,
+                               to_string(boot_mode.value_or(BootMode::kBios)),
+                               was ? "cycled" : "was off");
+    }
+    return fmt::format("{}: {} ({})", host, state, how);
+}
+
+nlohmann::json BmcResult::to_json() const {
+    nlohmann::json j = {
+        {"host", host},
+        {"action", to_string(action)},
+        {"ok", ok},
+        {"changed", changed},
+        {"power", is_on ? nlohmann::json(on_off(*is_on)) : nlohmann::json()},
+        {"was", was_on ? nlohmann::json(on_off(*was_on)) : nlohmann::json()},
+        {"sent", sent},
+        {"attempts", attempts},
+        {"started", epoch_seconds(started)},
+        {"finished", epoch_seconds(finished)},
+        {"elapsed_ms", std::chrono::duration_cast<milliseconds>(finished - started).count()},
+    };
+    if (boot)
+        j["boot"] = {{"device", boot->device_name()},
+                     {"valid", boot->valid},
+                     {"persistent", boot->persistent},
+                     {"efi", boot->efi}};
+    if (boot_mode) j["boot_mode"] = to_string(*boot_mode);
+    if (!ok) j["error"] = error;
+    return j;
+}
+
+Attempt power_attempt(PowerAction action, const PowerSettings& settings, BmcResult& r) {
+    r.action = action;
+    try {
+        IpmiSession session(r.host, settings.login);
+        if (r.power_sent && !repeat_safe(action))
+            verify_action(session, action, settings, r);
+        else
+            run_action(session, action, settings, r);
+        r.ok = true;
+        r.error.clear();
+        return Attempt::kDone;
+    } catch (const IpmiError& e) {
+        r.ok = false;
+        r.error = e.what();
+        return e.permanent() ? Attempt::kGiveUp : Attempt::kRetry;
+    }
+}
+
+std::vector<BmcResult> power_fanout(const std::vector<std::string>& hosts, PowerAction action,
+                                    const PowerSettings& settings, const FanoutOptions& fanout) {
+    std::vector<BmcResult> results(hosts.size());
+    for (size_t i = 0; i < hosts.size(); ++i) {
+        results[i].host = hosts[i];
+        results[i].action = action;
+    }
+    std::vector<FanoutOutcome> outcomes = run_fanout(
+        hosts.size(), fanout,
+        [&](size_t i, int /*attempt*/) { return power_attempt(action, settings, results[i]); });
+    for (size_t i = 0; i < hosts.size(); ++i) {
+        BmcResult& r = results[i];
+        r.attempts = outcomes[i].attempts;
+        r.started = outcomes[i].started;
+        r.finished = outcomes[i].finished;
+        if (!outcomes[i].error.empty()) {
+            r.ok = false;
+            r.error = outcomes[i].error;
+        }
+    }
+    return results;
+}
+
+}  // namespace storkit

@@ -1,0 +1,213 @@
+#include "bmc/power_command.h"
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "bmc/discover.h"
+#include "bmc/power_action.h"
+#include "core/error.h"
+#include "core/host_range.h"
+#include "core/log.h"
+#include "core/netaddr.h"
+#include "core/secret.h"
+
+namespace storkit {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+void check_range(const char* option, long value, long min, long max) {
+    if (value < min || value > max)
+        throw ConfigError(fmt::format("{} {}: expected {} to {}", option, value, min, max));
+}
+
+std::string would_do(PowerAction a, BootMode mode) {
+    switch (a) {
+        case PowerAction::kStatus: return "would read the power state";
+        case PowerAction::kOn: return "would power on unless on";
+        case PowerAction::kOff: return "would power off unless off";
+        case PowerAction::kSoft: return "would ask the OS to shut down unless off";
+        case PowerAction::kCycle: return "would power cycle (power on if off)";
+        case PowerAction::kReset: return "would hard reset (power on if off)";
+        case PowerAction::kPxe:
+            return fmt::format("would set PXE ({}) for the next boot", to_string(mode));
+        case PowerAction::kPxeBoot:
+            return fmt::format("would set PXE ({}) for the next boot, then power on (cycle if on)",
+                               to_string(mode));
+    }
+    return "";
+}
+
+// The fleet's config, for runs without --hosts / --subnet.
+BmcFleet load_config(const std::string& path, const BmcFleetLoader& load_fleet,
+                     const char* instead) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw ConfigError(
+            fmt::format("no BMCs: give {}, or a pxe-provision config with --config "
+                        "({} does not exist)",
+                        instead, path));
+    return load_fleet(path);
+}
+
+// The BMCs to work on: --hosts, or the nodes of the config (with their names).
+struct Targets {
+    std::vector<std::string> hosts;
+    std::vector<std::string> names;   // parallel to hosts when they come from the config
+    std::vector<std::string> no_bmc;  // selected nodes without a BMC address
+    std::optional<BmcFleet> cfg;
+};
+
+Targets targets(const CommonOptions& common, const BmcPowerOptions& opts,
+                const BmcFleetLoader& load_fleet) {
+    Targets t;
+    if (!opts.hosts.empty()) {
+        if (!opts.nodes.empty())
+            throw ConfigError("--nodes picks nodes of the config; not with --hosts");
+        t.hosts = expand_hosts(opts.hosts, opts.port);
+        return t;
+    }
+    t.cfg = load_config(common.config, load_fleet, "--hosts RANGE");
+    std::vector<std::string> wanted =
+        opts.nodes.empty() ? std::vector<std::string>{} : expand_hosts(opts.nodes, 1);
+    std::set<std::string> picked;
+    for (std::string& w : wanted) w = w.substr(0, w.rfind(':'));  // no ports in node names
+    for (const BmcFleet::Member& n : t.cfg->members) {
+        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), n.name) == wanted.end())
+            continue;
+        picked.insert(n.name);
+        if (!n.bmc) {
+            t.no_bmc.push_back(n.name);
+            continue;
+        }
+        t.hosts.push_back(fmt::format("{}:{}", *n.bmc, opts.port));
+        t.names.push_back(n.name);
+    }
+    for (const std::string& w : wanted)
+        if (!picked.count(w))
+            throw ConfigError(fmt::format("--nodes: {} is no node of {}", w, t.cfg->source));
+    if (t.hosts.empty() && t.no_bmc.empty())
+        throw ConfigError(fmt::format("{}: no nodes", t.cfg->source));
+    return t;
+}
+
+void bmc_discover_command(const CommonOptions& common, const BmcPowerOptions& opts,
+                          const BmcFleetLoader& load_fleet, Report& report) {
+    if (!opts.hosts.empty())
+        throw ConfigError("discover searches --subnet; --hosts does not go with it");
+    std::string cidr = opts.subnet;
+    if (cidr.empty()) cidr = load_config(common.config, load_fleet, "--subnet CIDR").subnet;
+    Subnet subnet = parse_search_subnet(cidr);
+    DiscoverOptions d;
+    d.port = opts.port;
+    d.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms : 2000);
+    report.data["subnet"] = subnet.str();
+    report.data["dry_run"] = common.dry_run;
+    if (common.dry_run) {
+        report.msg = fmt::format("would ask {} addresses in {} on port {}",
+                                 subnet_hosts(subnet).size(), subnet.str(), d.port);
+        if (!common.json) std::cout << report.msg << "\n";
+        return;
+    }
+    std::vector<FoundBmc> found = discover_bmcs(subnet, d);
+    nlohmann::json list = nlohmann::json::array();
+    for (const FoundBmc& b : found) {
+        list.push_back(b.to_json());
+        if (!common.json) std::cout << b.name << " " << b.host() << "\n";
+    }
+    report.data["bmcs"] = list;
+    report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.str());
+}
+
+// Command line first, then the config, then the defaults.
+PowerSettings power_settings(const BmcPowerOptions& opts, const std::optional<BmcFleet>& cfg) {
+    PowerSettings s;
+    s.login.user = !opts.user.empty() ? opts.user : cfg ? cfg->user : "admin";
+    std::string file = !opts.password_file.empty() ? opts.password_file
+                       : cfg                       ? cfg->password_file
+                                                   : "";
+    s.login.password = load_secret(file, kIpmiPasswordEnv, "BMC password");
+    s.login.cipher_suite = opts.cipher_suite >= 0 ? opts.cipher_suite : cfg ? cfg->cipher_suite : 3;
+    if (!valid_cipher_suite(s.login.cipher_suite))
+        throw ConfigError(
+            fmt::format("--cipher-suite {}: not a cipher suite FreeIPMI supports "
+                        "(0-3, 6-8, 11, 12, 15-17)",
+                        s.login.cipher_suite));
+    s.login.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms
+                                   : cfg           ? cfg->timeout_ms
+                                                   : 5000);
+    s.boot_mode = opts.efi || (cfg && cfg->efi) ? BootMode::kEfi : BootMode::kBios;
+    s.settle = milliseconds(opts.settle_ms);
+    return s;
+}
+
+}  // namespace
+
+void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
+                       const BmcFleetLoader& load_fleet, Report& report) {
+    check_range("--port", opts.port, 1, 65535);
+    if (opts.timeout_ms != 0) check_range("--timeout-ms", opts.timeout_ms, 100, 600000);
+    report.data["action"] = opts.action;
+    if (opts.action == "discover") return bmc_discover_command(common, opts, load_fleet, report);
+
+    std::optional<PowerAction> action = parse_power_action(opts.action);
+    if (!action)
+        throw ConfigError(fmt::format("unknown action '{}' (expected {}|discover)", opts.action,
+                                      kPowerActionNames));
+    if (!opts.subnet.empty()) throw ConfigError("--subnet goes with discover only");
+    if (opts.retries >= 0) check_range("--retries", opts.retries, 0, 10);
+    check_range("--window", opts.window, 1, 1024);
+    check_range("--settle-ms", opts.settle_ms, 0, 600000);
+    Targets t = targets(common, opts, load_fleet);
+    PowerSettings settings = power_settings(opts, t.cfg);
+    FanoutOptions fanout;
+    fanout.window = static_cast<size_t>(opts.window);
+    fanout.retries = opts.retries >= 0 ? opts.retries : t.cfg ? t.cfg->retries : 1;
+    report.data["dry_run"] = common.dry_run;
+    auto label = [&t](size_t i) { return t.names.empty() ? std::string() : t.names[i] + " "; };
+
+    nlohmann::json list = nlohmann::json::array();
+    std::vector<std::string> failures;
+    for (const std::string& n : t.no_bmc) {
+        failures.push_back(fmt::format("{} (no BMC address)", n));
+        list.push_back({{"node", n}, {"ok", false}, {"error", "no BMC address"}});
+        if (!common.json) std::cout << n << ": failed: no BMC address\n";
+    }
+    if (common.dry_run) {
+        std::string what = would_do(*action, settings.boot_mode);
+        for (size_t i = 0; i < t.hosts.size(); ++i) {
+            list.push_back({{"host", t.hosts[i]}, {"would", what}});
+            if (!common.json) std::cout << label(i) << t.hosts[i] << ": " << what << "\n";
+        }
+        report.data["bmcs"] = list;
+        report.msg = fmt::format("dry run: {} on {} BMCs", opts.action, t.hosts.size());
+        return;
+    }
+
+    log::info("{} on {} BMCs, {} at a time", opts.action, t.hosts.size(), fanout.window);
+    std::vector<BmcResult> results = power_fanout(t.hosts, *action, settings, fanout);
+    for (size_t i = 0; i < results.size(); ++i) {
+        const BmcResult& r = results[i];
+        nlohmann::json j = r.to_json();
+        if (!t.names.empty()) j["node"] = t.names[i];
+        list.push_back(j);
+        if (!common.json) std::cout << label(i) << r.line() << "\n";
+        if (r.changed) report.changed = true;
+        if (!r.ok) failures.push_back(fmt::format("{}{} ({})", label(i), r.host, r.error));
+    }
+    std::cout.flush();
+    report.data["bmcs"] = list;
+    report.data["failed_hosts"] = failures.size();
+    size_t total = results.size() + t.no_bmc.size();
+    if (failures.empty()) {
+        report.msg = fmt::format("{}: {} BMCs ok", opts.action, total);
+        return;
+    }
+    report.failed = true;
+    report.msg = fmt::format("{}: {} of {} BMCs failed: {}", opts.action, failures.size(), total,
+                             fmt::join(failures, ", "));
+}
+
+}  // namespace storkit

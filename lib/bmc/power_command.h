@@ -1,0 +1,63 @@
+// The `bmc-power` command: one power action on a range of BMCs in parallel, or the discovery of
+// the BMCs in a subnet.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/report.h"
+#include "core/runner.h"
+
+namespace storkit {
+
+// Where a BMC password may come from besides --password-file.
+inline constexpr const char* kIpmiPasswordEnv = "STORKIT_IPMI_PASSWORD";
+
+struct BmcPowerOptions {
+    std::string action;  // a PowerAction name or "discover"
+    std::string hosts;   // --hosts RANGE; empty: the nodes of the pxe-provision config
+    std::string nodes;   // --nodes a,b: only these nodes of the config
+    std::string user;    // empty: bmc.user of the config, else "admin"
+    std::string password_file;
+    int cipher_suite = -1;  // -1: bmc.cipher_suite of the config, else 3
+    long timeout_ms = 0;    // 0: bmc.timeout_ms of the config, else 5000 (discover: 2000)
+    int retries = -1;       // -1: bmc.retries of the config, else 1
+    long window = 64;
+    long settle_ms = 10000;
+    bool efi = false;
+    int port = 623;
+    std::string subnet;  // discover; empty: bmc.subnet of the config
+};
+
+// What a fleet's config says of its BMCs, for runs without --hosts: the nodes with their BMC
+// addresses and the IPMI settings. pxe-provision's config is one (pxe/bmc_fleet.h).
+struct BmcFleet {
+    struct Member {
+        std::string name;
+        std::optional<std::string> bmc;  // the BMC's address; none: the node has no BMC address
+    };
+    std::string source;  // the config file, for messages
+    std::vector<Member> members;
+    std::string subnet;  // CIDR, for discover
+    std::string user;
+    std::string password_file;
+    int cipher_suite = 3;
+    long timeout_ms = 5000;
+    int retries = 1;
+    bool efi = false;
+};
+
+// Reads the fleet from the config file at `path` (which exists); throws ConfigError.
+using BmcFleetLoader = std::function<BmcFleet(const std::string& path)>;
+
+// Prints one line per BMC (or the --json report) and fills `report`; a run where any BMC failed
+// ends failed (exit 1) with the failed BMCs named in the message. Without --hosts (and
+// --subnet for discover) the BMCs, credentials and IPMI settings come from the pxe-provision
+// config `common.config`, read by `load_fleet`. Throws ConfigError (2) for bad options, before
+// any BMC is contacted.
+void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
+                       const BmcFleetLoader& load_fleet, Report& report);
+
+}  // namespace storkit

@@ -1,0 +1,114 @@
+#include "core/runner.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/deadline.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#ifndef STORKIT_VERSION
+#define STORKIT_VERSION "0.0.0"
+#endif
+
+namespace storkit {
+
+const char* version() {
+    return STORKIT_VERSION;
+}
+
+namespace {
+
+// A parse error message from CLI11, reduced to one line.
+std::string one_line(std::string s) {
+    for (char& c : s)
+        if (c == '\n') c = ' ';
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
+int finish(const CommonOptions& common, Report& report) {
+    if (report.failed && report.rc == 0) report.rc = kExitFailed;
+    if (!report.failed && report.changed && common.detailed_exitcode) report.rc = kExitChanged;
+    if (!common.json && !report.text.empty()) std::cout << report.text << std::flush;
+    if (common.json) {
+        std::cout << report.to_json().dump() << std::endl;
+        if (common.syslog)
+            log::write(report.failed ? log::Level::kError : log::Level::kInfo, report.msg);
+    } else if (report.failed || report.rc != 0) {
+        log::error("{}", report.msg);
+    } else if (!report.msg.empty()) {
+        log::info("{}", report.msg);  // shown with -v, always recorded with --syslog
+    }
+    return report.rc;
+}
+
+}  // namespace
+
+int run_tool(const ToolSpec& spec, int argc, char** argv) {
+    CommonOptions common;
+    Report report;
+    report.tool = spec.name;
+    log::setup(spec.name, 0, false);  // until the options are known
+    CLI::App app(spec.description, spec.name);
+    app.set_version_flag("--version", fmt::format("{} {}", spec.name, version()));
+    app.add_flag("--json", common.json, "Print the result as one JSON object on stdout");
+    app.add_flag("-v,--verbose", common.verbosity, "Explain what happens (repeat for more)");
+    app.add_flag("--syslog", common.syslog, "Send diagnostics to syslog instead of stderr");
+    app.add_flag("--detailed-exitcode", common.detailed_exitcode,
+                 "Exit 3 when the run succeeded and changed something");
+    if (spec.has_dry_run)
+        app.add_flag("-n,--dry-run", common.dry_run, "Say what would be done, change nothing");
+    if (!spec.default_config.empty()) {
+        common.config = spec.default_config;
+        app.add_option("--config", common.config, "Configuration file")->capture_default_str();
+    }
+    // Common options may also follow a subcommand: `mgmtvm-maint set --global -v`.
+    app.fallthrough();
+    if (spec.add_options) spec.add_options(app);
+
+    int rc = kExitFailed;
+    try {
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::CallForHelp&) {
+            std::cout << app.help();
+            return kExitOk;
+        } catch (const CLI::CallForAllHelp&) {
+            std::cout << app.help("", CLI::AppFormatMode::All);
+            return kExitOk;
+        } catch (const CLI::CallForVersion&) {
+            std::cout << app.version() << std::endl;
+            return kExitOk;
+        } catch (const CLI::ParseError& e) {
+            throw Error(fmt::format("{} (see --help)", one_line(e.what())), kExitUsage);
+        }
+        // With --syslog every run leaves its one-line result there, whatever the verbosity.
+        log::setup(spec.name, common.syslog ? std::max(common.verbosity, 1) : common.verbosity,
+                   common.syslog);
+        spec.run(common, report);
+        rc = finish(common, report);
+    } catch (const Error& e) {
+        report.failed = true;
+        report.msg = e.what();
+        report.rc = e.code();
+        rc = finish(common, report);
+    } catch (const std::exception& e) {
+        report.failed = true;
+        report.msg = fmt::format("internal error: {}", e.what());
+        report.rc = kExitFailed;
+        rc = finish(common, report);
+    }
+    if (abandoned_calls() > 0) {
+        // A thread is still blocked inside a C library past its deadline: leave without
+        // running destructors under it.
+        std::cout.flush();
+        std::fflush(nullptr);
+        _exit(rc);
+    }
+    return rc;
+}
+
+}  // namespace storkit

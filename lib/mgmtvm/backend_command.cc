@@ -1,0 +1,160 @@
+#include "mgmtvm/backend_command.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/exec.h"
+#include "core/trust.h"
+
+namespace storkit {
+
+namespace {
+
+std::optional<Argv> optional_command(const ConfigNode& cfg, const char* key) {
+    std::optional<Argv> a = cfg.argv_opt(key);
+    if (a) require_root_only_writable((*a)[0], "command " + cfg.key_path(key));
+    return a;
+}
+
+}  // namespace
+
+CommandStorageConfig parse_command_storage(const ConfigNode& cfg) {
+    cfg.allow_only({"backend", "service_health", "volume_health", "is_master", "timeout_s",
+                    "lease_acquire", "lease_renew", "lease_release", "lease_holder", "fence",
+                    "shared_get", "shared_put"});
+    CommandStorageConfig c;
+    c.service_health = cfg.argv("service_health");
+    c.volume_health = cfg.argv("volume_health");
+    c.is_master = cfg.argv("is_master");
+    for (const char* key : {"service_health", "volume_health", "is_master"})
+        require_root_only_writable(cfg.argv(key)[0], "command " + cfg.key_path(key));
+    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 10));
+    c.lease_acquire = optional_command(cfg, "lease_acquire");
+    c.lease_renew = optional_command(cfg, "lease_renew");
+    c.lease_release = optional_command(cfg, "lease_release");
+    c.lease_holder = optional_command(cfg, "lease_holder");
+    bool any = c.lease_acquire || c.lease_renew || c.lease_release || c.lease_holder;
+    bool all = c.lease_acquire && c.lease_renew && c.lease_release && c.lease_holder;
+    if (any && !all)
+        cfg.fail("lease_acquire",
+                 "the lease needs all four of lease_acquire, lease_renew, "
+                 "lease_release and lease_holder");
+    c.fence = optional_command(cfg, "fence");
+    c.shared_get = optional_command(cfg, "shared_get");
+    c.shared_put = optional_command(cfg, "shared_put");
+    if (c.shared_get.has_value() != c.shared_put.has_value())
+        cfg.fail("shared_get", "the shared store needs both shared_get and shared_put");
+    return c;
+}
+
+CommandStorage::CommandStorage(CommandStorageConfig cfg, StorageContext ctx)
+    : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {}
+
+struct CommandStorage::Run {
+    ExecResult result;
+    std::string detail;  // "exit 1", "timed out after 10 s", plus the first line of stderr
+};
+
+CommandStorage::Run CommandStorage::run(const Argv& argv, std::map<std::string, std::string> env,
+                                        const std::string& input) const {
+    ExecRequest req;
+    req.argv = argv;
+    req.timeout = cfg_.timeout;
+    req.stdin_data = input;
+    req.env = std::move(env);
+    req.env["STORKIT_NODE"] = ctx_.node;
+    req.env["STORKIT_VM"] = ctx_.vm;
+    req.env["STORKIT_VOLUME"] = ctx_.volume;
+    Run r{run_command(req), ""};
+    if (r.result.timed_out)
+        r.detail = fmt::format("{}: timed out after {} s", argv[0], cfg_.timeout.count() / 1000.0);
+    else if (!r.result.started || r.result.signal)
+        r.detail = r.result.describe();
+    else
+        r.detail = fmt::format("{}exit {}", r.result.exit_code > 1 ? argv[0] + ": " : "",
+                               r.result.exit_code);
+    // The command's own words (first line of stderr) help the operator most.
+    if (!r.result.ok() && !r.result.err.empty()) {
+        std::string first = r.result.err.substr(0, r.result.err.find('\n'));
+        if (!first.empty()) r.detail += ": " + first.substr(0, 200);
+    }
+    return r;
+}
+
+StorageAnswer CommandStorage::ask(const Argv& argv, std::map<std::string, std::string> env) const {
+    Run r = run(argv, std::move(env));
+    StorageAnswer a{Tri::kUnknown, r.detail};
+    bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
+    if (answered && r.result.exit_code == 0) a.value = Tri::kYes;
+    if (answered && r.result.exit_code == 1) a.value = Tri::kNo;
+    return a;
+}
+
+StorageAnswer CommandStorage::service_healthy() {
+    return ask(cfg_.service_health);
+}
+StorageAnswer CommandStorage::volume_healthy() {
+    return ask(cfg_.volume_health);
+}
+StorageAnswer CommandStorage::is_master() {
+    return ask(cfg_.is_master);
+}
+
+LeaseOutcome CommandStorage::lease_read() {
+    if (!cfg_.lease_holder) return {LeaseStatus::kError, {}, "no lease support"};
+    Run r = run(*cfg_.lease_holder);
+    if (!r.result.ok()) return {LeaseStatus::kError, {}, "lease_holder: " + r.detail};
+    try {
+        nlohmann::json j = nlohmann::json::parse(r.result.out);
+        LeaseInfo l = LeaseInfo::from_json(j);
+        l.now = j.contains("now") ? j["now"].get<double>() : now();
+        return {LeaseStatus::kOk, l, "lease_holder"};
+    } catch (const std::exception& e) {
+        return {LeaseStatus::kError,
+                {},
+                fmt::format("lease_holder: expected JSON with node, epoch, expires: {}", e.what())};
+    }
+}
+
+LeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal,
+                                      const char* done) {
+    Run r = run(argv, {{"STORKIT_LEASE_S", fmt::format("{}", seconds)}});
+    bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
+    LeaseOutcome read = lease_read();
+    if (answered && r.result.exit_code == 0)
+        return {LeaseStatus::kOk, read.info, fmt::format("{} epoch {}", done, read.info.epoch)};
+    if (answered && r.result.exit_code == 1) return {on_refusal, read.info, r.detail};
+    return {LeaseStatus::kError, read.info, r.detail};
+}
+
+LeaseOutcome CommandStorage::lease_acquire(double seconds) {
+    return lease_op(*cfg_.lease_acquire, seconds, LeaseStatus::kBusy, "acquired");
+}
+LeaseOutcome CommandStorage::lease_renew(double seconds) {
+    return lease_op(*cfg_.lease_renew, seconds, LeaseStatus::kLost, "renewed");
+}
+LeaseOutcome CommandStorage::lease_release() {
+    return lease_op(*cfg_.lease_release, 0, LeaseStatus::kLost, "released");
+}
+
+StorageAnswer CommandStorage::fence(const LeaseInfo& previous) {
+    if (!cfg_.fence) return {Tri::kUnknown, "no fence command configured"};
+    return ask(*cfg_.fence, {{"STORKIT_PREVIOUS_HOLDER", previous.node},
+                             {"STORKIT_EPOCH", std::to_string(previous.epoch)}});
+}
+
+std::optional<std::string> CommandStorage::shared_read(const std::string& key) {
+    if (!cfg_.shared_get) return std::nullopt;
+    Run r = run(*cfg_.shared_get, {{"STORKIT_KEY", key}});
+    if (r.result.ok()) return r.result.out;
+    if (r.result.started && !r.result.timed_out && r.result.exit_code == 1) return std::nullopt;
+    throw Error("shared_get " + key + ": " + r.detail);
+}
+
+void CommandStorage::shared_write(const std::string& key, const std::string& value) {
+    if (!cfg_.shared_put) Storage::shared_write(key, value);
+    Run r = run(*cfg_.shared_put, {{"STORKIT_KEY", key}}, value);
+    if (!r.result.ok()) throw Error("shared_put " + key + ": " + r.detail);
+}
+
+}  // namespace storkit

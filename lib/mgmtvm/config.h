@@ -1,0 +1,43 @@
+// /etc/storkit/mgmtvm.json: which node this is, the management VM, every node's libvirt URI,
+// the storage backend and the deadlines.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/config_file.h"
+
+namespace storkit {
+
+struct NodeEntry {
+    std::string name;
+    std::string libvirt;  // libvirt URI of that node
+};
+
+struct MgmtvmConfig {
+    ConfigFile file;
+    std::string node;  // this node (from "node" or --node)
+    std::string vm_name;
+    std::string domain_xml;        // path of the domain definition, the same on every node
+    std::string volume;            // the volume holding the VM's disk (for the storage backend)
+    std::vector<NodeEntry> nodes;  // every node, sorted by name
+    std::string state_dir;         // lock file and last decision
+    std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
+    int lease_ticks = 3;               // the lease lasts lease_ticks x lease_tick_s
+    double lease_tick_s = 60;          // the reconcile's period (the crontab interval)
+    bool allow_unknown_peers = false;  // the published behaviour: start past silent peers
+
+    double lease_seconds() const { return lease_ticks * lease_tick_s; }
+
+    const NodeEntry& self() const;
+    ConfigNode storage() const { return file.root().object("storage"); }
+};
+
+inline constexpr const char* kDefaultMgmtvmConfig = "/etc/storkit/mgmtvm.json";
+
+// Loads and validates the whole file; `node_override` (from --node) replaces "node".
+// Throws ConfigError naming the file and key path.
+MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node_override);
+
+}  // namespace storkit

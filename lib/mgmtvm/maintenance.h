@@ -1,0 +1,51 @@
+// Maintenance of the management-VM reconcile: global (every tick observes and reports, changes
+// nothing) or per node (the node never starts the VM and hands it off if it runs it), each with
+// an optional expiry so that a forgotten maintenance ends by itself.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "mgmtvm/reconcile.h"
+
+namespace storkit {
+
+class Storage;
+
+struct MaintEntry {
+    std::optional<double> until;  // storage clock, seconds; nullopt: until cleared
+    std::string reason;
+    std::string set_by;  // the node the command ran on
+    double set_at = 0;
+
+    bool active(double now) const { return !until || *until > now; }
+};
+
+struct Maintenance {
+    std::optional<MaintEntry> global;
+    std::map<std::string, MaintEntry> nodes;
+
+    // What applies to `node` at `now`: global beats node.
+    Maint effective(const std::string& node, double now) const;
+    nlohmann::json to_json() const;
+    // Throws std::runtime_error on a malformed record.
+    static Maintenance from_json(const nlohmann::json& j);
+};
+
+// Where maintenance is kept: the storage's shared store when it has one (every node sees it),
+// else a file in the local state directory (this machine only).
+class MaintenanceStore {
+  public:
+    MaintenanceStore(Storage& storage, std::string state_dir);
+    Maintenance load() const;
+    void save(const Maintenance& m) const;
+    std::string where() const;
+
+  private:
+    Storage& storage_;
+    std::string local_file_;
+};
+
+}  // namespace storkit

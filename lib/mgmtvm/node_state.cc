@@ -1,0 +1,44 @@
+#include "mgmtvm/node_state.h"
+
+#include "core/log.h"
+#include "core/statefile.h"
+
+namespace storkit {
+
+using nlohmann::json;
+
+json NodeState::to_json() const {
+    return {{"renew_failures", renew_failures},
+            {"fence_pending", fence_pending ? fence_pending->to_json() : json(nullptr)},
+            {"last", last}};
+}
+
+NodeState NodeState::from_json(const json& j) {
+    NodeState s;
+    s.renew_failures = j.value("renew_failures", 0);
+    if (j.contains("fence_pending") && !j["fence_pending"].is_null())
+        s.fence_pending = LeaseInfo::from_json(j["fence_pending"]);
+    if (j.contains("last")) s.last = j["last"];
+    return s;
+}
+
+std::string node_state_path(const std::string& state_dir, const std::string& node) {
+    return state_dir + "/mgmtvm." + node + ".json";
+}
+
+NodeState load_node_state(const std::string& path) {
+    try {
+        std::optional<std::string> text = read_file(path);
+        if (!text) return {};
+        return NodeState::from_json(json::parse(*text));
+    } catch (const std::exception& e) {
+        log::warn("{}: unreadable, starting afresh: {}", path, e.what());
+        return {};
+    }
+}
+
+void save_node_state(const std::string& path, const NodeState& s) {
+    write_file_atomic(path, s.to_json().dump() + "\n");
+}
+
+}  // namespace storkit

@@ -1,0 +1,54 @@
+#include "mgmtvm/reconcile_command.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "core/deadline.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/statefile.h"
+#include "mgmtvm/tick.h"
+
+namespace storkit {
+
+void mgmtvm_reconcile_command(const CommonOptions& common, const ReconcileOptions& opts,
+                              Report& report) {
+    // Everything that can be wrong with the configuration fails here, before anything is touched.
+    MgmtvmConfig cfg = load_mgmtvm_config(common.config, opts.node);
+    StorageContext ctx{cfg.node, cfg.vm_name, cfg.volume};
+    std::unique_ptr<Storage> storage = make_storage(cfg.storage(), ctx);
+    report.data["node"] = cfg.node;
+
+    make_dirs(cfg.state_dir);
+    FileLock lock =
+        FileLock::try_acquire(cfg.state_dir + "/mgmtvm-reconcile." + cfg.node + ".lock");
+
+    // The whole tick has one deadline; a tick past it ends here and the next one starts over
+    // (every action is repeat-safe).
+    Watchdog watchdog(cfg.tick, [&common, &cfg] {
+        std::string msg = fmt::format("{}: tick exceeded its deadline of {} s", cfg.node,
+                                      cfg.tick.count() / 1000.0);
+        if (common.json) {
+            Report r;
+            r.tool = "mgmtvm-reconcile";
+            r.failed = true;
+            r.rc = kExitFailed;
+            r.msg = msg;
+            r.data["node"] = cfg.node;
+            std::cout << r.to_json().dump() << std::endl;
+        } else {
+            log::error("{}", msg);
+        }
+        _exit(kExitFailed);
+    });
+
+    TickResult tick = run_tick(cfg, *storage, common.dry_run);
+    report.changed = tick.changed;
+    report.failed = tick.failed;
+    report.msg = tick.msg;
+    report.data.update(tick.to_json());
+    report.data["dry_run"] = common.dry_run;
+}
+
+}  // namespace storkit

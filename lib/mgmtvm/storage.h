@@ -1,0 +1,78 @@
+// The storage cluster as the management-VM tools see it. One interface, several backends:
+// `command` (operator-supplied programs for any vendor's CLI) and `sim` (a directory that plays
+// a whole cluster, for the demo and fault-injection tests).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config_file.h"
+#include "core/tri.h"
+#include "mgmtvm/vm_lease.h"
+
+namespace storkit {
+
+// One answer from the storage, with what it was based on ("exit 1", "timed out after 10 s").
+struct StorageAnswer {
+    Tri value = Tri::kUnknown;
+    std::string detail;
+};
+
+// Who and what the storage questions are about.
+struct StorageContext {
+    std::string node;    // this node's name
+    std::string vm;      // the management VM's name
+    std::string volume;  // the volume holding its disk ("" when the backend does not need it)
+};
+
+class Storage {
+  public:
+    virtual ~Storage() = default;
+    virtual std::string backend() const = 0;
+    // Is this node's block-storage service healthy?
+    virtual StorageAnswer service_healthy() = 0;
+    // Is the volume that holds the VM's disk healthy?
+    virtual StorageAnswer volume_healthy() = 0;
+    // Is this node the storage cluster's master?
+    virtual StorageAnswer is_master() = 0;
+
+    // The lease (see lease.h). A backend without one answers supports_lease() == false and the
+    // reconcile keeps the published flow's safe behaviour.
+    virtual bool supports_lease() const { return false; }
+    virtual LeaseOutcome lease_read() { return unsupported(); }
+    // Takes the lease for this node with a new epoch, if it is free, expired or already ours.
+    virtual LeaseOutcome lease_acquire(double /*seconds*/) { return unsupported(); }
+    // Extends this node's lease (same epoch); kLost when another node holds a newer epoch.
+    virtual LeaseOutcome lease_renew(double /*seconds*/) { return unsupported(); }
+    // Gives this node's lease up cleanly, so the next holder needs no fencing.
+    virtual LeaseOutcome lease_release() { return unsupported(); }
+
+    // Cuts every other client of the VM's volume off the storage, so an old copy of the VM
+    // cannot write another byte. Unsupported: value kUnknown with a detail saying so.
+    virtual bool supports_fence() const { return false; }
+    virtual StorageAnswer fence(const LeaseInfo& /*previous*/) {
+        return {Tri::kUnknown, "no fencing"};
+    }
+
+    // Small records every node can read (maintenance, each node's last decision). A backend
+    // without a shared store returns nullopt / throws Error on write.
+    virtual bool supports_shared() const { return false; }
+    virtual std::optional<std::string> shared_read(const std::string& key);
+    virtual void shared_write(const std::string& key, const std::string& value);
+
+    // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
+    virtual double now() const;
+
+  private:
+    static LeaseOutcome unsupported() { return {LeaseStatus::kError, {}, "no lease support"}; }
+};
+
+// This machine's clock, in seconds since 1970.
+double system_now();
+
+// Builds the backend named by `cfg` ("backend" key). Throws ConfigError naming the key.
+std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx);
+
+}  // namespace storkit

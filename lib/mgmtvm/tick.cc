@@ -1,0 +1,265 @@
+#include "mgmtvm/tick.h"
+
+#include <future>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/statefile.h"
+#include "mgmtvm/maintenance.h"
+#include "mgmtvm/node_state.h"
+
+namespace storkit {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+json answer_json(const std::map<std::string, StorageAnswer>& asked, const std::string& key) {
+    auto it = asked.find(key);
+    if (it == asked.end()) return nullptr;  // not asked: the flow stopped before it
+    return {{"value", to_string(it->second.value)}, {"detail", it->second.detail}};
+}
+
+// The published flow asks in order and stops at the first "no"; so does the tick.
+void observe_storage(Storage& storage, TickResult& r) {
+    r.storage["service"] = storage.service_healthy();
+    r.obs.service = r.storage["service"].value;
+    if (r.obs.service != Tri::kYes) return;
+    r.storage["volume"] = storage.volume_healthy();
+    r.obs.volume = r.storage["volume"].value;
+    if (r.obs.volume != Tri::kYes) return;
+    r.storage["master"] = storage.is_master();
+    r.obs.master = r.storage["master"].value;
+}
+
+LeaseView view_of(const LeaseOutcome& l, const std::string& node) {
+    if (l.status == LeaseStatus::kError) return LeaseView::kUnknown;
+    if (l.info.live_for(node)) return LeaseView::kMine;
+    if (l.info.live()) return LeaseView::kOther;
+    return LeaseView::kFree;
+}
+
+// The node that runs the VM (or may: its libvirt is silent) keeps the lease alive; it adopts a
+// free lease, e.g. after lease support was switched on under a running VM.
+void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeState& st,
+                TickResult& r) {
+    bool may_run_here = r.obs.here != Tri::kNo && r.obs.service == Tri::kYes;
+    bool lapsed = false;
+    if (!may_run_here || dry_run) {
+        r.lease = storage.lease_read();
+        if (r.obs.here == Tri::kNo) st.renew_failures = 0;
+    } else {
+        r.lease = storage.lease_renew(cfg.lease_seconds());
+        // Adopt a free lease only for a VM known to run here: a node whose libvirt is silent
+        // must not take the lease from a master that could start the VM. Nor when another
+        // node held it last: that node took over while this copy ran and may have fenced it.
+        bool free = r.lease.status == LeaseStatus::kLost && !r.lease.info.live();
+        lapsed = free && !r.lease.info.node.empty() && r.lease.info.node != cfg.node;
+        if (free && !lapsed && r.obs.here == Tri::kYes)
+            r.lease = storage.lease_acquire(cfg.lease_seconds());
+        if (lapsed && r.obs.here == Tri::kYes) {
+            r.steps.push_back(fmt::format("lease: {} held it (epoch {}) while the VM ran here",
+                                          r.lease.info.node, r.lease.info.epoch));
+        } else if (r.lease.status == LeaseStatus::kOk) {
+            st.renew_failures = 0;
+            r.steps.push_back("lease: " + r.lease.detail);
+        } else if (r.lease.status == LeaseStatus::kLost && r.obs.here != Tri::kYes) {
+            // Not ours, and no VM known here to protect: nothing to renew.
+        } else {
+            st.renew_failures += 1;
+            r.steps.push_back(fmt::format("lease not renewed ({} in a row): {}", st.renew_failures,
+                                          r.lease.detail));
+        }
+    }
+    r.obs.lease =
+        lapsed && r.obs.here == Tri::kYes ? LeaseView::kLapsed : view_of(r.lease, cfg.node);
+    r.obs.lease_holder = r.lease.info.node;
+    r.obs.renew_overdue = r.obs.here == Tri::kYes && st.renew_failures >= cfg.lease_ticks - 1;
+}
+
+// Before a start: own the lease, and after a takeover fence the previous holder's clients.
+// Returns false (with the reason in r) when the VM must not be started.
+bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, TickResult& r) {
+    if (!storage.supports_lease()) return true;
+    if (r.obs.lease != LeaseView::kMine) {
+        LeaseInfo previous = r.lease.info;
+        LeaseOutcome got = storage.lease_acquire(cfg.lease_seconds());
+        if (got.status != LeaseStatus::kOk) {
+            r.steps.push_back("lease not acquired: " + got.detail);
+            r.msg = fmt::format("{}: not starting: lease not acquired: {}", cfg.node, got.detail);
+            return false;
+        }
+        r.lease = got;
+        r.steps.push_back("lease: " + got.detail);
+        bool takeover = !previous.node.empty() && previous.node != cfg.node && !previous.released;
+        if (takeover) st.fence_pending = previous;
+    }
+    if (!st.fence_pending) return true;
+    if (!storage.supports_fence()) {
+        r.steps.push_back("no fencing configured: trusting " + st.fence_pending->node +
+                          " to have stopped before its lease expired");
+        st.fence_pending.reset();
+        return true;
+    }
+    StorageAnswer f = storage.fence(*st.fence_pending);
+    if (f.value != Tri::kYes) {
+        r.failed = true;
+        r.msg = fmt::format("{}: not starting: fencing {}'s clients failed: {}", cfg.node,
+                            st.fence_pending->node, f.detail);
+        return false;
+    }
+    r.steps.push_back("fenced: " + f.detail);
+    st.fence_pending.reset();
+    return true;
+}
+
+// Time left before the tick deadline, less a margin for the read-back and the report.
+milliseconds left(Clock::time_point deadline) {
+    auto l = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()) - milliseconds(500);
+    return std::max(l, milliseconds(100));
+}
+
+void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_point deadline,
+         TickResult& r) {
+    const std::string& uri = cfg.self().libvirt;
+    if (r.decision.action == Action::kStart) {
+        if (!prepare_start(cfg, storage, st, r)) return;
+        virt::start(uri, cfg.vm_name, cfg.domain_xml, left(deadline));
+        r.changed = true;
+    } else if (r.decision.action == Action::kStop) {
+        // Graceful shutdown gets what the tick can spare; destroy must fit in the tick.
+        milliseconds spare = left(deadline) - cfg.peer;
+        virt::stop(uri, cfg.vm_name, std::clamp(spare, milliseconds(0), cfg.stop), left(deadline));
+        r.changed = true;
+        if (r.obs.lease == LeaseView::kMine) {
+            LeaseOutcome rel = storage.lease_release();
+            r.steps.push_back("lease: " + rel.detail);
+        }
+    }
+    if (r.changed) {
+        // Read the state back: the action counts only if libvirt now says so.
+        virt::DomainStatus now = virt::query(uri, cfg.vm_name, cfg.peer);
+        Tri want = r.decision.action == Action::kStart ? Tri::kYes : Tri::kNo;
+        if (now.active != want)
+            throw Error(fmt::format("after {} the VM is {} on {}", to_string(r.decision.action),
+                                    now.state, cfg.node));
+        r.domains[cfg.node] = now;
+    }
+    // libvirt must never start the VM on its own at boot: only the reconcile does.
+    virt::DomainStatus& here = r.domains[cfg.node];
+    if (here.persistent && here.autostart) {
+        virt::disable_autostart(uri, cfg.vm_name, left(deadline));
+        log::warn("autostart of {} was on; switched it off", cfg.vm_name);
+        here.autostart = false;
+        r.changed = true;
+    }
+}
+
+std::string summary(const MgmtvmConfig& cfg, const TickResult& r, bool dry_run) {
+    std::string verb(to_string(r.decision.action));
+    if (r.decision.action == Action::kNone)
+        return fmt::format("{}: no action: {}", cfg.node, r.decision.reason);
+    // What an action took (lease, fencing) belongs in its one line.
+    std::string steps;
+    for (const std::string& s : r.steps) steps += (steps.empty() ? " [" : "; ") + s;
+    if (!steps.empty()) steps += "]";
+    return fmt::format("{}: {}{}: {}{}", cfg.node, dry_run ? "would " : "", verb, r.decision.reason,
+                       steps);
+}
+
+}  // namespace
+
+json TickResult::to_json() const {
+    json nodes = json::object();
+    for (const auto& [name, st] : domains) {
+        json p = {{"running", to_string(st.active)}, {"state", st.state}};
+        if (!st.error.empty()) p["error"] = st.error;
+        nodes[name] = p;
+    }
+    json lease_json = nullptr;
+    if (obs.lease != LeaseView::kOff)
+        lease_json = {{"view", to_string(obs.lease)},
+                      {"holder", lease.info.node},
+                      {"epoch", lease.info.epoch},
+                      {"expires_in_s", lease.info.expires - lease.info.now},
+                      {"detail", lease.detail}};
+    return {{"action", to_string(decision.action)},
+            {"rule", decision.rule},
+            {"reason", decision.reason},
+            {"steps", steps},
+            {"observations",
+             {{"service", answer_json(storage, "service")},
+              {"volume", answer_json(storage, "volume")},
+              {"master", answer_json(storage, "master")},
+              {"here", to_string(obs.here)},
+              {"elsewhere", to_string(running_elsewhere(obs.peers))},
+              {"maintenance", to_string(obs.maint)},
+              {"lease", lease_json},
+              {"renew_overdue", obs.renew_overdue},
+              {"nodes", nodes}}}};
+}
+
+TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
+    Clock::time_point deadline = Clock::now() + cfg.tick;
+    TickResult r;
+    std::string state_path = node_state_path(cfg.state_dir, cfg.node);
+    NodeState st = load_node_state(state_path);
+
+    // Every node's libvirt is asked at once, each within its own deadline, while the storage
+    // questions run here.
+    std::map<std::string, std::future<virt::DomainStatus>> asks;
+    for (const NodeEntry& n : cfg.nodes)
+        asks[n.name] =
+            std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
+    observe_storage(storage, r);
+    try {
+        MaintenanceStore maint(storage, cfg.state_dir);
+        r.obs.maint = maint.load().effective(cfg.node, storage.now());
+    } catch (const std::exception& e) {
+        r.steps.push_back(fmt::format("maintenance unreadable, taken as none: {}", e.what()));
+    }
+    for (auto& [name, fut] : asks) {
+        virt::DomainStatus st_ = fut.get();
+        r.domains[name] = st_;
+        if (name == cfg.node)
+            r.obs.here = st_.active;
+        else
+            r.obs.peers.push_back({name, st_.active});
+    }
+    r.obs.allow_unknown_peers = cfg.allow_unknown_peers;
+    if (storage.supports_lease()) keep_lease(cfg, storage, dry_run, st, r);
+
+    r.decision = decide(r.obs);
+    r.failed = r.decision.failed;
+    if (!dry_run && r.obs.maint != Maint::kGlobal) {
+        try {
+            act(cfg, storage, st, deadline, r);
+        } catch (const Error& e) {
+            r.failed = true;
+            r.msg =
+                fmt::format("{}: {} failed: {}", cfg.node, to_string(r.decision.action), e.what());
+        }
+    }
+    if (r.msg.empty()) r.msg = summary(cfg, r, dry_run);
+    if (!dry_run) {
+        json trace = r.to_json();
+        trace["time"] = system_now();
+        trace["changed"] = r.changed;
+        trace["failed"] = r.failed;
+        trace["msg"] = r.msg;
+        st.last = trace;
+        save_node_state(state_path, st);
+        if (storage.supports_shared()) {
+            try {
+                storage.shared_write("decision." + cfg.node, trace.dump() + "\n");
+            } catch (const std::exception& e) {
+                log::warn("cannot publish the decision: {}", e.what());
+            }
+        }
+    }
+    return r;
+}
+
+}  // namespace storkit

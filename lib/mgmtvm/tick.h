@@ -1,0 +1,34 @@
+// One reconcile tick on one node: observe (storage, the lease, maintenance and every node's
+// libvirt, concurrently), decide (reconcile.h), act (virt.h, the lease and fencing), remember
+// (node_state.h) and describe all of it as a JSON trace.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mgmtvm/config.h"
+#include "mgmtvm/reconcile.h"
+#include "mgmtvm/storage.h"
+#include "mgmtvm/virt.h"
+#include "mgmtvm/vm_lease.h"
+
+namespace storkit {
+
+struct TickResult {
+    Observations obs;
+    Decision decision;
+    std::map<std::string, StorageAnswer> storage;       // "service", "volume", "master" as asked
+    std::map<std::string, virt::DomainStatus> domains;  // every node's answer
+    LeaseOutcome lease;              // the lease after this tick's renewal or read
+    std::vector<std::string> steps;  // what was done: "renewed lease epoch 4", "fenced ..."
+    bool changed = false;
+    bool failed = false;
+    std::string msg;  // one line: what was seen, done and why
+
+    nlohmann::json to_json() const;
+};
+
+TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run);
+
+}  // namespace storkit

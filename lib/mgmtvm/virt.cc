@@ -1,0 +1,223 @@
+#include "mgmtvm/virt.h"
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <mutex>
+#include <thread>
+
+#include "core/deadline.h"
+#include "core/error.h"
+#include "core/statefile.h"
+
+namespace storkit::virt {
+
+namespace {
+
+void ignore_libvirt_error(void*, virErrorPtr) {}
+
+// libvirt prints every error on stderr unless told otherwise; ours carry its message instead.
+void init_libvirt() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        virInitialize();
+        virSetErrorFunc(nullptr, ignore_libvirt_error);
+    });
+}
+
+std::string last_error() {
+    virErrorPtr e = virGetLastError();
+    return e && e->message ? e->message : "unknown libvirt error";
+}
+
+bool last_error_is_no_domain() {
+    virErrorPtr e = virGetLastError();
+    return e && e->code == VIR_ERR_NO_DOMAIN;
+}
+
+// RAII owners for libvirt handles.
+class Conn {
+  public:
+    explicit Conn(const std::string& uri) : uri_(uri) {
+        ptr_ = virConnectOpen(uri.c_str());
+        if (!ptr_) throw Error(fmt::format("libvirt {}: cannot connect: {}", uri, last_error()));
+    }
+    ~Conn() { virConnectClose(ptr_); }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    virConnectPtr get() const { return ptr_; }
+    const std::string& uri() const { return uri_; }
+
+  private:
+    std::string uri_;
+    virConnectPtr ptr_ = nullptr;
+};
+
+class Dom {
+  public:
+    explicit Dom(virDomainPtr p) : ptr_(p) {}
+    ~Dom() {
+        if (ptr_) virDomainFree(ptr_);
+    }
+    Dom(const Dom&) = delete;
+    Dom& operator=(const Dom&) = delete;
+    virDomainPtr get() const { return ptr_; }
+    explicit operator bool() const { return ptr_ != nullptr; }
+
+  private:
+    virDomainPtr ptr_;
+};
+
+// The domain, or an empty Dom when the node does not know it; throws on other errors.
+Dom lookup(const Conn& c, const std::string& name) {
+    virDomainPtr d = virDomainLookupByName(c.get(), name.c_str());
+    if (!d && !last_error_is_no_domain())
+        throw Error(
+            fmt::format("libvirt {}: lookup of domain {}: {}", c.uri(), name, last_error()));
+    return Dom(d);
+}
+
+const char* state_name(int state) {
+    switch (state) {
+        case VIR_DOMAIN_RUNNING: return "running";
+        case VIR_DOMAIN_BLOCKED: return "blocked";
+        case VIR_DOMAIN_PAUSED: return "paused";
+        case VIR_DOMAIN_SHUTDOWN: return "shutting-down";
+        case VIR_DOMAIN_SHUTOFF: return "shutoff";
+        case VIR_DOMAIN_CRASHED: return "crashed";
+        case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+        default: return "nostate";
+    }
+}
+
+DomainStatus status_of(const Conn& c, const std::string& name) {
+    DomainStatus st;
+    Dom d = lookup(c, name);
+    if (!d) {
+        st.active = Tri::kNo;
+        st.state = "absent";
+        return st;
+    }
+    int state = 0, reason = 0;
+    if (virDomainGetState(d.get(), &state, &reason, 0) < 0)
+        throw Error(fmt::format("libvirt {}: state of {}: {}", c.uri(), name, last_error()));
+    st.state = state_name(state);
+    // Anything but "shut off" may hold the disk: a paused or crashed-but-preserved domain too.
+    st.active = state == VIR_DOMAIN_SHUTOFF ? Tri::kNo : Tri::kYes;
+    st.persistent = virDomainIsPersistent(d.get()) == 1;
+    int autostart = 0;
+    if (st.persistent && virDomainGetAutostart(d.get(), &autostart) == 0)
+        st.autostart = autostart != 0;
+    return st;
+}
+
+// Runs `fn` within `timeout`; a missed deadline becomes an Error naming what was asked.
+template <typename F>
+void bounded(const std::string& what, milliseconds timeout, F fn) {
+    init_libvirt();
+    std::optional<bool> done = call_with_deadline<bool>(
+        [fn]() {
+            fn();
+            return true;
+        },
+        timeout);
+    if (!done) throw Error(fmt::format("{}: no answer within {} ms", what, timeout.count()));
+}
+
+}  // namespace
+
+std::string domain_name_from_xml(const std::string& xml) {
+    size_t open = xml.find("<name>");
+    if (open == std::string::npos) return "";
+    open += 6;
+    size_t close = xml.find("</name>", open);
+    if (close == std::string::npos) return "";
+    std::string name = xml.substr(open, close - open);
+    size_t b = name.find_first_not_of(" \t\r\n");
+    size_t e = name.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? "" : name.substr(b, e - b + 1);
+}
+
+DomainStatus query(const std::string& uri, const std::string& name, milliseconds timeout) {
+    init_libvirt();
+    DomainStatus st;
+    try {
+        std::optional<DomainStatus> r = call_with_deadline<DomainStatus>(
+            [uri, name] {
+                Conn c(uri);
+                return status_of(c, name);
+            },
+            timeout);
+        if (r) return *r;
+        st.error = fmt::format("libvirt {}: no answer within {} ms", uri, timeout.count());
+    } catch (const std::exception& e) {
+        st.error = e.what();
+    }
+    st.state = "unknown";
+    return st;
+}
+
+void start(const std::string& uri, const std::string& name, const std::string& xml_path,
+           milliseconds timeout) {
+    bounded(fmt::format("libvirt {}: start {}", uri, name), timeout, [uri, name, xml_path] {
+        Conn c(uri);
+        Dom d = lookup(c, name);
+        if (d) {
+            if (virDomainIsActive(d.get()) == 1) return;
+            if (virDomainIsPersistent(d.get()) == 1) {
+                if (virDomainSetAutostart(d.get(), 0) < 0)
+                    throw Error(fmt::format("libvirt {}: autostart off for {}: {}", uri, name,
+                                            last_error()));
+                if (virDomainCreate(d.get()) < 0)
+                    throw Error(fmt::format("libvirt {}: start {}: {}", uri, name, last_error()));
+                return;
+            }
+        }
+        std::optional<std::string> text = read_file(xml_path);
+        if (!text)
+            throw Error(fmt::format("{}: domain definition missing; cannot start {} on {}",
+                                    xml_path, name, uri));
+        std::string xml_name = domain_name_from_xml(*text);
+        if (xml_name != name)
+            throw Error(fmt::format("{}: domain <name> is \"{}\", expected \"{}\"", xml_path,
+                                    xml_name, name));
+        Dom created(virDomainCreateXML(c.get(), text->c_str(), 0));
+        if (!created)
+            throw Error(
+                fmt::format("libvirt {}: start {} from {}: {}", uri, name, xml_path, last_error()));
+    });
+}
+
+void stop(const std::string& uri, const std::string& name, milliseconds graceful,
+          milliseconds timeout) {
+    bounded(fmt::format("libvirt {}: stop {}", uri, name), timeout, [uri, name, graceful] {
+        Conn c(uri);
+        Dom d = lookup(c, name);
+        if (!d || virDomainIsActive(d.get()) != 1) return;
+        // Ask the guest first; a guest that ignores ACPI is destroyed at the graceful deadline.
+        if (virDomainShutdown(d.get()) == 0) {
+            auto until = std::chrono::steady_clock::now() + graceful;
+            while (std::chrono::steady_clock::now() < until) {
+                Dom again = lookup(c, name);
+                if (!again || virDomainIsActive(again.get()) != 1) return;
+                std::this_thread::sleep_for(milliseconds(200));
+            }
+        }
+        Dom again = lookup(c, name);
+        if (!again || virDomainIsActive(again.get()) != 1) return;
+        if (virDomainDestroy(again.get()) < 0)
+            throw Error(fmt::format("libvirt {}: destroy {}: {}", uri, name, last_error()));
+    });
+}
+
+void disable_autostart(const std::string& uri, const std::string& name, milliseconds timeout) {
+    bounded(fmt::format("libvirt {}: autostart off for {}", uri, name), timeout, [uri, name] {
+        Conn c(uri);
+        Dom d = lookup(c, name);
+        if (d && virDomainSetAutostart(d.get(), 0) < 0)
+            throw Error(
+                fmt::format("libvirt {}: autostart off for {}: {}", uri, name, last_error()));
+    });
+}
+
+}  // namespace storkit::virt

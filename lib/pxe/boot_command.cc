@@ -1,0 +1,230 @@
+#include "pxe/boot_command.h"
+
+#include <iostream>
+#include <thread>
+
+#include "bmc/power_action.h"
+#include "bmc/power_command.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "pxe/boot_plan.h"
+#include "pxe/nodes.h"
+#include "pxe/state.h"
+
+namespace storkit {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kBmcPort = 623;
+
+double epoch(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// Whether prepare has written the node's DHCP reservation with its current MAC.
+bool reserved(const PxeConfig& cfg, const Node& n) {
+    if (n.mac.empty()) return false;
+    std::optional<std::string> text = read_file(cfg.hosts_dir + "/" + n.name);
+    return text && text->rfind(n.mac + ",", 0) == 0;
+}
+
+std::vector<PlanNode> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
+    std::vector<PlanNode> out;
+    for (const Node& n : inv.nodes)
+        out.push_back({n.name, n.bmc ? fmt::format("{}:{}", ipv4_string(*n.bmc), kBmcPort) : "",
+                       n.mac, reserved(cfg, n)});
+    return out;
+}
+
+class BootRun {
+  public:
+    BootRun(const CommonOptions& common, const BootOptions& opts, PxeConfig cfg)
+        : common_(common), opts_(opts), cfg_(std::move(cfg)), state_(cfg_.pxe_state()) {
+        settings_.wave = static_cast<size_t>(cfg_.power_wave);
+        settings_.interval_s = cfg_.power_interval_ms / 1000.0;
+        settings_.bind_timeout_s = cfg_.bind_timeout_ms / 1000.0;
+    }
+
+    void run(Report& report);
+
+  private:
+    void load();
+    void save() const { write_file_atomic(boot_state_file(cfg_), boot_.to_json().dump(1) + "\n"); }
+    LeaseTable leases() const {
+        FileLock lock = state_.lock();
+        return state_.leases();
+    }
+    void power(const std::vector<std::string>& names);
+    void bind(const BootStep& step);
+    void say(const std::string& line) const {
+        if (!common_.json) std::cout << line << std::endl;
+        log::debug("{}", line);
+    }
+
+    const CommonOptions& common_;
+    const BootOptions& opts_;
+    PxeConfig cfg_;
+    PxeState state_;
+    BootSettings settings_;
+    BootState boot_;
+    std::vector<PlanNode> nodes_;
+    std::optional<PowerSettings> power_;
+    int waves_ = 0;
+};
+
+void BootRun::load() {
+    Inventory inv = load_inventory(cfg_);
+    nodes_ = plan_nodes(cfg_, inv);
+    for (const PlanNode& n : nodes_) {
+        NodeBootRecord& r = boot_.nodes[n.name];
+        if (n.bmc.empty() && r.state == NodeBoot::kPending) {
+            r.state = NodeBoot::kNoBmc;
+            r.error = "no BMC address (nodes.NAME.bmc, or pxe-provision discover)";
+        }
+    }
+}
+
+void BootRun::power(const std::vector<std::string>& names) {
+    if (!power_) {
+        PowerSettings s;
+        s.login.user = cfg_.bmc_user;
+        s.login.password = load_secret(cfg_.bmc_password_file, kIpmiPasswordEnv, "BMC password");
+        s.login.cipher_suite = cfg_.bmc_cipher_suite;
+        s.login.timeout = std::chrono::milliseconds(cfg_.bmc_timeout_ms);
+        s.boot_mode = cfg_.boot_efi ? BootMode::kEfi : BootMode::kBios;
+        power_ = s;
+    }
+    std::vector<std::string> hosts;
+    for (const std::string& name : names)
+        for (const PlanNode& n : nodes_)
+            if (n.name == name) hosts.push_back(n.bmc);
+    FanoutOptions fanout;
+    fanout.window = names.size();
+    fanout.retries = cfg_.bmc_retries;
+    ++waves_;
+    std::vector<BmcResult> results = power_fanout(hosts, PowerAction::kPxeBoot, *power_, fanout);
+    for (size_t i = 0; i < names.size(); ++i) {
+        const BmcResult& r = results[i];
+        NodeBootRecord& rec = boot_.nodes[names[i]];
+        rec.powered_at = epoch(r.started);  // before the power command: its lease comes later
+        rec.power_ons++;
+        rec.result = r.line();
+        rec.error = r.ok ? "" : r.error;
+        bool mac_known = std::any_of(nodes_.begin(), nodes_.end(), [&](const PlanNode& n) {
+            return n.name == names[i] && !n.mac.empty();
+        });
+        rec.state = !r.ok ? NodeBoot::kFailed : mac_known ? NodeBoot::kBooted : NodeBoot::kWaiting;
+        say(fmt::format("{} {}", names[i], r.line()));
+    }
+    boot_.last_wave = now_seconds();
+    save();
+}
+
+void BootRun::bind(const BootStep& step) {
+    const std::string& name = step.nodes[0];
+    NodeBootRecord& rec = boot_.nodes[name];
+    json table = load_node_table_json(cfg_);
+    json& entry = table["nodes"][name];
+    entry["mac"] = step.mac;
+    for (const PlanNode& n : nodes_)
+        if (n.name == name && !entry.contains("bmc") && !n.bmc.empty())
+            entry["bmc"] = n.bmc.substr(0, n.bmc.find(':'));
+    write_file_atomic(node_table_file(cfg_), table.dump(1) + "\n");
+    rec.state = NodeBoot::kBound;
+    rec.mac = step.mac;
+    rec.ip = step.ip;
+    rec.bound_at = now_seconds();
+    save();
+    say(fmt::format("{} bound to {} (leased {}, {:.1f} s after power-on)", name, step.mac, step.ip,
+                    rec.bound_at - rec.powered_at));
+    // The monitor's table gets the new row now, not at the next lease.
+    FileLock lock = state_.lock();
+    state_.save(state_.leases(), now_seconds());
+}
+
+void BootRun::run(Report& report) {
+    // One boot (or prepare) at a time: they share the node table.
+    std::optional<FileLock> lock;
+    if (!common_.dry_run) {
+        make_dirs(cfg_.pxe_state());
+        lock.emplace(FileLock::try_acquire(cfg_.pxe_state() + "/lock"));
+    }
+    if (!opts_.restart) {
+        if (std::optional<std::string> text = read_file(boot_state_file(cfg_))) {
+            json j = json::parse(*text, nullptr, false);
+            boot_ = BootState::from_json(j, boot_state_file(cfg_));
+        }
+    }
+    if (boot_.started == 0) boot_.started = now_seconds();
+    load();
+    bool acted = false;
+    for (;;) {
+        BootStep step = plan_boot(nodes_, boot_, leases(), settings_, now_seconds());
+        if (step.kind == BootStep::kDone) break;
+        if (step.kind == BootStep::kWait) {
+            if (opts_.step || common_.dry_run) break;
+            double pause = std::min(step.at - now_seconds(), 1.0);
+            if (pause > 0) std::this_thread::sleep_for(std::chrono::duration<double>(pause));
+            continue;
+        }
+        if (common_.dry_run) {
+            say(fmt::format("would {} {}", step.kind == BootStep::kPower ? "power on" : "bind",
+                            fmt::join(step.nodes, " ")));
+            break;
+        }
+        if (step.kind == BootStep::kPower) power(step.nodes);
+        if (step.kind == BootStep::kBind) {
+            bind(step);
+            load();  // the node now has its MAC
+        }
+        if (step.kind == BootStep::kUnbind) {
+            NodeBootRecord& rec = boot_.nodes[step.nodes[0]];
+            rec.state = NodeBoot::kUnbound;
+            rec.error =
+                fmt::format("no new lease within {} s of its power-on", settings_.bind_timeout_s);
+            save();
+            say(fmt::format("{} unbound: {}", step.nodes[0], rec.error));
+        }
+        acted = true;
+        if (opts_.step) break;
+    }
+
+    std::map<std::string, std::vector<std::string>> by_state;
+    json nodes = json::object();
+    for (const auto& [name, r] : boot_.nodes) {
+        by_state[to_string(r.state)].push_back(name);
+        nodes[name] = {{"state", to_string(r.state)}, {"mac", r.mac}, {"error", r.error}};
+    }
+    report.changed = acted;
+    report.data["subcommand"] = "boot";
+    report.data["dry_run"] = common_.dry_run;
+    report.data["waves"] = waves_;
+    report.data["nodes"] = nodes;
+    report.data["states"] = by_state;
+    std::vector<std::string> trouble;
+    for (const char* s : {"failed", "unbound", "no-bmc"})
+        for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
+    std::string counts;
+    for (const auto& [s, names] : by_state)
+        counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", names.size(), s);
+    report.msg = fmt::format("boot: {}", counts);
+    if (!by_state["bound"].empty())
+        report.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
+                                  fmt::join(by_state["bound"], " "));
+    if (!trouble.empty()) {
+        report.failed = true;
+        report.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
+    }
+}
+
+}  // namespace
+
+void pxe_boot_command(const CommonOptions& common, const BootOptions& opts, Report& report) {
+    BootRun run(common, opts, load_pxe_config(common.config));
+    run.run(report);
+}
+
+}  // namespace storkit

@@ -1,0 +1,86 @@
+// The order in which `pxe-provision boot` powers the nodes on, as a pure function of what is
+// known: the nodes, what each has been through in this boot run, the leases and the time.
+//
+// Nodes go in the given order. Nodes with a known MAC are powered in waves of up to `wave`,
+// waves at least `interval_s` apart (the published method: waves of one, one after another).
+// A node without a MAC is powered alone, and nothing else is powered until the first MAC that
+// leases new after its power-on is bound to it, or `bind_timeout_s` has passed (it is then
+// reported unbound). A bound node has no reservation and no boot files yet: once `prepare` has
+// made them, it is powered again to install.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "pxe/table.h"
+
+namespace storkit {
+
+enum class NodeBoot {
+    kPending,  // not powered in this boot run yet
+    kWaiting,  // powered without a known MAC: waiting for its first lease
+    kBooted,   // powered with a known MAC: it installs now
+    kBound,    // its MAC was learned; needs prepare, then another power-on
+    kUnbound,  // no new lease within the bind timeout
+    kFailed,   // its BMC failed
+    kNoBmc,    // no BMC address known: cannot be powered
+};
+const char* to_string(NodeBoot s);
+
+struct NodeBootRecord {
+    NodeBoot state = NodeBoot::kPending;
+    double powered_at = 0;  // when its last power-on command was sent
+    int power_ons = 0;
+    std::string mac;  // learned by binding
+    std::string ip;   // the lease that bound it
+    double bound_at = 0;
+    std::string result;  // the power action's line ("...: on, booting pxe (bios, was off)")
+    std::string error;
+};
+
+// <pxe state>/boot.json: what the current boot run has done so far.
+struct BootState {
+    double started = 0;
+    double last_wave = 0;  // when the last wave was powered
+    std::map<std::string, NodeBootRecord> nodes;
+
+    nlohmann::json to_json() const;
+    // Throws Error naming `path` on content that is not a boot state.
+    static BootState from_json(const nlohmann::json& j, const std::string& path);
+};
+
+// A node as the planner sees it.
+struct PlanNode {
+    std::string name;
+    std::string bmc;        // "address:port", empty when unknown
+    std::string mac;        // from the config or the node table; empty when unknown
+    bool reserved = false;  // prepare has written its DHCP reservation with this MAC
+};
+
+struct BootSettings {
+    size_t wave = 1;
+    double interval_s = 10;
+    double bind_timeout_s = 300;
+};
+
+struct BootStep {
+    enum Kind {
+        kPower,   // power `nodes` on (one wave)
+        kBind,    // bind `mac` (leased at `ip`) to nodes[0]
+        kUnbind,  // nodes[0] got no lease in time
+        kWait,    // nothing to do before `at`
+        kDone,    // every node is through
+    } kind = kDone;
+    std::vector<std::string> nodes;
+    std::string mac, ip;
+    double at = 0;
+};
+
+// The next step. Nodes in kPending (or kBound with their reservation ready) are the ones left
+// to power; nodes without a BMC are never powered (the caller marks them kNoBmc).
+BootStep plan_boot(const std::vector<PlanNode>& nodes, const BootState& state,
+                   const LeaseTable& leases, const BootSettings& settings, double now);
+
+}  // namespace storkit

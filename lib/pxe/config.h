@@ -1,0 +1,116 @@
+// /etc/storkit/pxe.json: the BMC and data subnets, the control machine, the ISO to install,
+// where generated files go, how nodes boot, the install template and (optionally) the nodes.
+// Loading validates everything; every error names the file and the key path.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/netaddr.h"
+#include "core/text_template.h"
+
+namespace storkit {
+
+inline constexpr const char* kDefaultPxeConfig = "/etc/storkit/pxe.json";
+
+enum class Firmware { kAuto, kBios, kUefi };  // which first stages DHCP offers
+enum class Loader { kIpxe, kNative };         // iPXE (HTTP), or pxelinux (BIOS) + GRUB (UEFI)
+
+// Variables every template (install template, boot.kernel_args) can use, in this order;
+// install.vars follow them.
+enum TemplateVar : size_t {
+    kVarName,
+    kVarHostname,
+    kVarFqdn,
+    kVarDomain,
+    kVarIp,
+    kVarNetmask,
+    kVarPrefix,
+    kVarGateway,
+    kVarDns,
+    kVarMac,
+    kVarBmc,
+    kVarServer,
+    kVarHttpUrl,
+    kVarRepoUrl,
+    kVarKsUrl,
+    kVarReportUrl,
+    kVarKernelUrl,
+    kVarInitrdUrl,
+    kVarVersion,
+    kVarImageSha256,
+    kBuiltinVarCount
+};
+const std::vector<std::string>& builtin_template_vars();
+
+// A node as the configuration names it; what is absent is learned or assigned later.
+struct NodeSpec {
+    std::string name;
+    std::optional<Ipv4> bmc;
+    std::string mac;  // normalized, or empty
+    std::optional<Ipv4> ip;
+};
+
+struct PxeConfig {
+    std::string path;
+
+    Subnet bmc_subnet;
+    std::string bmc_user;
+    std::string bmc_password_file;  // read by the power commands, never by prepare
+    int bmc_cipher_suite = 3;
+    long bmc_timeout_ms = 5000;  // per answer from a BMC
+    int bmc_retries = 1;
+
+    // Powering the nodes on (pxe-provision boot): `power_wave` nodes at a time, waves at least
+    // `power_interval_ms` apart; a node without a MAC is powered alone and waits up to
+    // `bind_timeout_ms` for its first lease.
+    long power_wave = 1;
+    long power_interval_ms = 10000;
+    long bind_timeout_ms = 300000;
+    bool boot_efi = false;  // the one-time boot override asks for UEFI (else legacy BIOS)
+
+    Subnet data_subnet;
+    AddressRange pool;
+    std::optional<Ipv4> gateway;
+    std::vector<Ipv4> dns;
+    std::string domain;
+    long lease_s = 3600;
+
+    std::string interface;
+    Ipv4 server = 0;
+    long http_port = 80;
+    bool serve_dns = false;
+    std::string hook;  // dnsmasq dhcp-script and the CGI behind /storkit/report
+
+    std::string iso_repository;
+    std::string iso_version;
+    std::string iso_path;                // <repository>/<version>.iso, which exists
+    std::string iso_kernel, iso_initrd;  // paths inside the image; empty: found by layout
+
+    std::string tftp_root, http_root, dnsmasq_conf, lighttpd_conf, state_dir, hosts_dir;
+
+    Firmware firmware = Firmware::kAuto;
+    Loader loader = Loader::kIpxe;
+    std::optional<TextTemplate> kernel_args;  // absent: the default for the image's family
+
+    std::string template_path;
+    TextTemplate install_template;
+    std::vector<std::string> var_names;   // builtins, then install.vars keys
+    std::vector<std::string> var_values;  // values of install.vars (index - kBuiltinVarCount)
+
+    std::optional<std::vector<NodeSpec>> nodes;  // sorted by name; absent: from the node table
+
+    // <state_dir>/pxe: the node table, the file manifest, the image cache, the lock.
+    std::string pxe_state() const { return state_dir + "/pxe"; }
+    bool wants_bios() const { return firmware != Firmware::kUefi; }
+    bool wants_uefi() const { return firmware != Firmware::kBios; }
+};
+
+// Reads and validates `path`. Throws ConfigError naming the file, the key path and the value.
+PxeConfig load_pxe_config(const std::string& path);
+
+// Whether `name` can be a node name: a DNS label of lower-case letters, digits and hyphens.
+bool valid_node_name(const std::string& name);
+
+}  // namespace storkit

@@ -1,0 +1,26 @@
+// The `pxe-provision` command: network installs of the storage nodes, one subcommand per step.
+//   prepare   ISO -> boot files, DHCP/TFTP/HTTP configuration, kickstarts (idempotent)
+//   boot      power the nodes on in order over IPMI, bind MACs by order (pxe_boot.h)
+//   status    the BMC -> MAC -> DHCP address table with boot states and install phases
+//   discover  find the BMCs of bmc.subnet and add them to the node table
+#pragma once
+
+#include "core/report.h"
+#include "core/runner.h"
+#include "pxe/boot_command.h"
+
+namespace storkit {
+
+enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover };
+
+struct PxeOptions {
+    PxeSubcommand subcommand = PxeSubcommand::kNone;
+    BootOptions boot;
+};
+
+// Runs the chosen subcommand and fills `report`. Throws ConfigError (2) for a bad config,
+// LockedError (75) while another run holds the lock, Error (1) for other failures. On any
+// error before the first write, nothing is written.
+void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, Report& report);
+
+}  // namespace storkit

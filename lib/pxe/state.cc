@@ -1,0 +1,138 @@
+#include "pxe/state.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "core/config_file.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace storkit {
+
+namespace {
+
+using nlohmann::json;
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Error(fmt::format("{}: write: {}", path, errno_text(errno)));
+        off += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string resolve_pxe_state_dir(const std::string& option, const std::string& config_path) {
+    if (!option.empty()) return option;
+    const char* env = std::getenv(kPxeStateEnv);
+    if (env && *env) return env;
+    std::error_code ec;
+    if (!config_path.empty() && std::filesystem::exists(config_path, ec)) {
+        ConfigFile cfg = ConfigFile::load(config_path);
+        std::optional<ConfigNode> paths = cfg.root().object_opt("paths");
+        if (paths && paths->has("state_dir")) return paths->string("state_dir") + "/pxe";
+        return "/var/lib/storkit/pxe";
+    }
+    return kDefaultPxeStateDir;
+}
+
+FileLock PxeState::lock(std::chrono::milliseconds wait) const {
+    make_dirs(dir_);
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        try {
+            return FileLock::try_acquire(path("report.lock"));
+        } catch (const LockedError&) {
+            if (std::chrono::steady_clock::now() >= deadline) throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+void PxeState::append(const PxeEvent& e) const {
+    std::string file = path("events.jsonl");
+    std::string line = e.to_json().dump() + "\n";
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", file, errno_text(errno)));
+    try {
+        write_all(fd, line, file);
+        if (::fsync(fd) < 0) throw Error(fmt::format("{}: fsync: {}", file, errno_text(errno)));
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+}
+
+LeaseTable PxeState::leases() const {
+    LeaseTable table;
+    std::string leases_file = path("leases.json");
+    if (std::optional<std::string> text = read_file(leases_file)) {
+        json j = json::parse(*text, nullptr, false);
+        if (j.is_discarded()) throw Error(fmt::format("{}: not JSON", leases_file));
+        table = LeaseTable::from_json(j, leases_file);
+    }
+    // Catch up with the log: normally just the event this run appended; after a run that died
+    // between appending and saving, that one's too. A missing leases.json replays everything.
+    std::string log_file = path("events.jsonl");
+    std::string tail = read_file(log_file, table.applied_bytes).value_or("");
+    size_t pos = 0;
+    while (pos < tail.size()) {
+        size_t eol = tail.find('\n', pos);
+        if (eol == std::string::npos) break;  // a line still being written: next time
+        std::string where = fmt::format("{} at byte {}", log_file, table.applied_bytes + pos);
+        json j = json::parse(tail.substr(pos, eol - pos), nullptr, false);
+        try {
+            table.apply(PxeEvent::from_json(j, where));
+        } catch (const Error& e) {
+            log::warn("{}; skipped", e.what());
+        }
+        pos = eol + 1;
+    }
+    table.applied_bytes += pos;
+    return table;
+}
+
+std::vector<TableNode> PxeState::nodes() const {
+    std::string file = path("nodes.json");
+    std::optional<std::string> text = read_file(file);
+    if (!text) return {};
+    return parse_table_nodes(*text, file);
+}
+
+void PxeState::save(const LeaseTable& leases, double now) const {
+    write_file_atomic(path("leases.json"), leases.to_json().dump(1) + "\n");
+    std::vector<TableNode> nodes;
+    try {
+        nodes = this->nodes();
+    } catch (const Error& e) {
+        // The leases are saved; a broken node table must not lose events, only the join.
+        log::warn("{}; table.json lists every lease as unbound", e.what());
+    }
+    write_file_atomic(path("table.json"), joined_table(nodes, leases, now).dump(1) + "\n");
+}
+
+bool record_event(const PxeState& state, const PxeEvent& e) {
+    FileLock lock = state.lock();
+    state.append(e);
+    LeaseTable leases = state.leases();
+    // The event was applied while catching up with the log; find out whether it found a MAC.
+    bool tied = !e.mac.empty() || leases.mac_of_ip(e.ip).has_value();
+    state.save(leases, e.time);
+    return tied;
+}
+
+}  // namespace storkit

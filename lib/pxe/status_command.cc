@@ -1,0 +1,126 @@
+#include "pxe/status_command.h"
+
+#include <time.h>
+
+#include <iostream>
+#include <set>
+
+#include "bmc/discover.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "pxe/boot_plan.h"
+#include "pxe/nodes.h"
+#include "pxe/state.h"
+
+namespace storkit {
+
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& v) {
+    if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
+    return "-";
+}
+
+std::string clock_time(const json& t) {
+    if (!t.is_number() || t.get<double>() <= 0) return "-";
+    time_t secs = static_cast<time_t>(t.get<double>());
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    char buf[16];
+    strftime(buf, sizeof buf, "%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+void pxe_status_command(const CommonOptions& common, Report& report) {
+    PxeConfig cfg = load_pxe_config(common.config);
+    Inventory inv = load_inventory(cfg);
+    PxeState state(cfg.pxe_state());
+    BootState boot;
+    if (std::optional<std::string> t = read_file(boot_state_file(cfg)))
+        boot = BootState::from_json(json::parse(*t, nullptr, false), boot_state_file(cfg));
+    LeaseTable leases;
+    if (read_file(state.path("events.jsonl")) || read_file(state.path("leases.json"))) {
+        FileLock lock = state.lock();
+        leases = state.leases();
+    }
+    std::vector<TableNode> nodes;
+    for (const Node& n : inv.nodes)
+        nodes.push_back({n.name, n.bmc ? ipv4_string(*n.bmc) : "", n.mac});
+    json table = joined_table(nodes, leases, now_seconds());
+    for (json& row : table["nodes"]) {
+        auto it = boot.nodes.find(row["name"].get<std::string>());
+        NodeBootRecord r = it == boot.nodes.end() ? NodeBootRecord{} : it->second;
+        row["boot"] = to_string(r.state);
+        row["powered_at"] = r.powered_at > 0 ? json(r.powered_at) : json();
+        row["boot_error"] = r.error.empty() ? json() : json(r.error);
+    }
+    report.data["subcommand"] = "status";
+    report.data["table"] = table;
+    report.msg = fmt::format("{} nodes, {} leases of no node", table["nodes"].size(),
+                             table["unbound"].size());
+    if (common.json) return;
+    auto row = [](const std::vector<std::string>& f) {
+        std::cout << fmt::format("{:<12} {:<15} {:<17} {:<15} {:<9} {:<10} {}\n", f[0], f[1], f[2],
+                                 f[3], f[4], f[5], f[6]);
+    };
+    row({"NODE", "BMC", "MAC", "DHCP-IP", "POWERED", "BOOT", "PHASE"});
+    for (const json& n : table["nodes"])
+        row({text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
+             clock_time(n["powered_at"]), text(n["boot"]), text(n.value("phase", json()))});
+    for (const json& l : table["unbound"])
+        row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"])});
+}
+
+void pxe_discover_command(const CommonOptions& common, Report& report) {
+    PxeConfig cfg = load_pxe_config(common.config);
+    if (cfg.bmc_subnet.prefix < 16)
+        throw ConfigError(
+            fmt::format("{}: key 'bmc.subnet': {} is larger than discover searches "
+                        "(/16); list the nodes instead",
+                        cfg.path, cfg.bmc_subnet.str()));
+    DiscoverOptions d;
+    d.timeout = std::chrono::milliseconds(std::max<long>(cfg.bmc_timeout_ms, 1000));
+    std::vector<FoundBmc> found = discover_bmcs(cfg.bmc_subnet, d);
+    report.data["subcommand"] = "discover";
+    json list = json::array();
+    for (const FoundBmc& b : found) list.push_back(b.to_json());
+    report.data["bmcs"] = list;
+    if (cfg.nodes) {
+        report.msg = fmt::format(
+            "{} BMCs answered; the config lists the nodes, so the node table "
+            "is left alone",
+            found.size());
+        if (!common.json)
+            for (const FoundBmc& b : found) std::cout << b.name << " " << b.host() << "\n";
+        return;
+    }
+    std::optional<FileLock> lock;
+    if (!common.dry_run) {
+        make_dirs(cfg.pxe_state());
+        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
+    }
+    json table = load_node_table_json(cfg);
+    std::set<std::string> known;
+    for (auto it = table["nodes"].begin(); it != table["nodes"].end(); ++it)
+        if (it.value().contains("bmc")) known.insert(it.value()["bmc"].get<std::string>());
+    json added = json::array();
+    for (const FoundBmc& b : found) {
+        std::string addr = ipv4_string(b.address);
+        if (known.count(addr) || table["nodes"].contains(b.name)) continue;
+        table["nodes"][b.name] = {{"bmc", addr}};
+        added.push_back(b.name);
+        if (!common.json)
+            std::cout << (common.dry_run ? "would add " : "added ") << b.name << " " << b.host()
+                      << "\n";
+    }
+    report.data["added"] = added;
+    report.changed = !added.empty() && !common.dry_run;
+    if (report.changed) write_file_atomic(node_table_file(cfg), table.dump(1) + "\n");
+    report.msg = fmt::format("{} BMCs answered, {} new nodes", found.size(), added.size());
+}
+
+}  // namespace storkit

@@ -1,0 +1,185 @@
+#include "pxe/table.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/error.h"
+#include "core/netaddr.h"
+
+namespace storkit {
+
+namespace {
+
+using nlohmann::json;
+
+json or_null(const std::string& s) {
+    return s.empty() ? json() : json(s);
+}
+json or_null(double t) {
+    return t > 0 ? json(t) : json();
+}
+
+std::string str(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+double num(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : 0;
+}
+
+}  // namespace
+
+json LeaseRecord::to_json() const {
+    json files = json::array();
+    for (const BootFile& f : boot_files)
+        files.push_back({{"file", f.file}, {"size", f.size}, {"time", f.time}});
+    return {{"mac", mac},
+            {"ip", or_null(ip)},
+            {"hostname", or_null(hostname)},
+            {"first_seen", or_null(first_seen)},
+            {"last_seen", or_null(last_seen)},
+            {"first_was_add", first_was_add},
+            {"active", active},
+            {"released", or_null(released)},
+            {"tags", or_null(tags)},
+            {"boot_files", files},
+            {"phase", or_null(phase)},
+            {"phase_time", or_null(phase_time)},
+            {"phase_detail", or_null(phase_detail)}};
+}
+
+bool LeaseTable::apply(const PxeEvent& e) {
+    std::string mac = e.mac;
+    if (mac.empty()) {
+        std::optional<std::string> found = mac_of_ip(e.ip);
+        if (!found) return false;
+        mac = *found;
+    }
+    LeaseRecord& r = leases_[mac];
+    bool is_new = r.mac.empty();
+    r.mac = mac;
+    if (e.kind == "dhcp") {
+        if (is_new) {
+            r.first_seen = e.time;
+            r.first_was_add = e.action == "add";
+        }
+        r.last_seen = e.time;
+        r.ip = e.ip;
+        if (!e.hostname.empty()) r.hostname = e.hostname;
+        if (!e.tags.empty()) r.tags = e.tags;
+        r.active = e.action != "del";
+        r.released = e.action == "del" ? e.time : 0;
+    } else if (e.kind == "tftp") {
+        r.boot_files.push_back({e.file, e.size, e.time});
+    } else if (e.kind == "phase") {
+        r.phase = e.phase;
+        r.phase_time = e.time;
+        r.phase_detail = e.detail;
+    }
+    return true;
+}
+
+std::optional<std::string> LeaseTable::mac_of_ip(const std::string& ip) const {
+    const LeaseRecord* best = nullptr;
+    for (const auto& [mac, r] : leases_)
+        if (r.active && r.ip == ip && (!best || r.last_seen > best->last_seen)) best = &r;
+    if (!best) return std::nullopt;
+    return best->mac;
+}
+
+json LeaseTable::to_json() const {
+    json list = json::array();
+    for (const auto& [mac, r] : leases_) list.push_back(r.to_json());
+    return {{"applied_bytes", applied_bytes}, {"leases", list}};
+}
+
+LeaseTable LeaseTable::from_json(const json& j, const std::string& path) {
+    if (!j.is_object() || !j.contains("leases") || !j["leases"].is_array())
+        throw Error(fmt::format("{}: not a lease table", path));
+    LeaseTable t;
+    if (j.contains("applied_bytes") && j["applied_bytes"].is_number_unsigned())
+        t.applied_bytes = j["applied_bytes"].get<uint64_t>();
+    for (const json& l : j["leases"]) {
+        LeaseRecord r;
+        r.mac = str(l, "mac");
+        if (r.mac.empty()) throw Error(fmt::format("{}: a lease without a MAC", path));
+        r.ip = str(l, "ip");
+        r.hostname = str(l, "hostname");
+        r.first_seen = num(l, "first_seen");
+        r.last_seen = num(l, "last_seen");
+        r.first_was_add = l.value("first_was_add", false);
+        r.active = l.value("active", false);
+        r.released = num(l, "released");
+        r.tags = str(l, "tags");
+        if (l.contains("boot_files") && l["boot_files"].is_array())
+            for (const json& f : l["boot_files"])
+                r.boot_files.push_back(
+                    {str(f, "file"), static_cast<long long>(num(f, "size")), num(f, "time")});
+        r.phase = str(l, "phase");
+        r.phase_time = num(l, "phase_time");
+        r.phase_detail = str(l, "phase_detail");
+        t.leases_[r.mac] = std::move(r);
+    }
+    return t;
+}
+
+std::vector<TableNode> parse_table_nodes(const std::string& text, const std::string& path) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Error(fmt::format("{}: not a JSON object", path));
+    std::vector<TableNode> out;
+    if (!j.contains("nodes")) return out;
+    if (!j["nodes"].is_object()) throw Error(fmt::format("{}: 'nodes' is not an object", path));
+    for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it) {
+        if (!it.value().is_object()) continue;
+        TableNode n;
+        n.name = it.key();
+        n.bmc = str(it.value(), "bmc");
+        n.mac = normalize_mac(str(it.value(), "mac")).value_or("");
+        out.push_back(std::move(n));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const TableNode& a, const TableNode& b) { return a.name < b.name; });
+    return out;
+}
+
+json joined_table(const std::vector<TableNode>& nodes, const LeaseTable& leases, double now) {
+    json rows = json::array();
+    std::set<std::string> claimed;
+    for (const TableNode& n : nodes) {
+        json row = {{"name", n.name}, {"bmc", or_null(n.bmc)}, {"mac", or_null(n.mac)}};
+        auto it = n.mac.empty() ? leases.leases().end() : leases.leases().find(n.mac);
+        if (it != leases.leases().end()) {
+            claimed.insert(n.mac);
+            json lease = it->second.to_json();
+            for (const char* key :
+                 {"ip", "hostname", "first_seen", "last_seen", "active", "released", "tags",
+                  "boot_files", "phase", "phase_time", "phase_detail"})
+                row[key] = lease[key];
+        } else {
+            row["ip"] = nullptr;
+            row["active"] = false;
+        }
+        rows.push_back(row);
+    }
+    json unbound = json::array();
+    for (const auto& [mac, r] : leases.leases())
+        if (!claimed.count(mac)) unbound.push_back(r.to_json());
+    return {{"updated", now}, {"nodes", rows}, {"unbound", unbound}};
+}
+
+std::optional<std::string> first_new_mac(const LeaseTable& leases, double since,
+                                         const std::set<std::string>& taken) {
+    const LeaseRecord* best = nullptr;
+    for (const auto& [mac, r] : leases.leases()) {
+        // A MAC that leased before the power-on belongs to some other machine; one that first
+        // showed up through dnsmasq replaying its lease file ("old") did not just boot.
+        if (taken.count(mac) || !r.first_was_add || r.first_seen < since) continue;
+        if (!best || r.first_seen < best->first_seen) best = &r;
+    }
+    if (!best) return std::nullopt;
+    return best->mac;
+}
+
+}  // namespace storkit

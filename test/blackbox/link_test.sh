@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Each tool loads the shared libraries of the library parts it uses and no others (lib/*/
+# CMakeLists.txt): pxe-report, started per DHCP lease and per CGI request, and mgmtvm-reconcile,
+# started every minute on every node, must not pay for IPMI, ISO or libvirt code they never run.
+# And an install ships no private shared library.
+source "$(dirname "$0")/lib.sh"
+
+# The libraries each part adds, as their SONAME prefixes.
+libvirt="libvirt"
+bmc="libfreeipmi libgcrypt"
+pxe="libarchive libnettle"
+
+# needed TOOL: the direct NEEDED entries of a tool's ELF header, one per line.
+needed() { readelf -d "$STORKIT_BIN/$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; }
+
+# expect_not_needed TOOL PREFIX...: TOOL needs no library named PREFIX*.
+expect_not_needed() {
+    local tool=$1 lib bad
+    shift
+    for lib in "$@"; do
+        bad=$(needed "$tool" | grep "^$lib" || true)
+        [ -z "$bad" ] && pass "$tool does not load $lib" || fail "$tool does not load $lib" "NEEDED: $bad"
+    done
+}
+# expect_needed TOOL PREFIX: TOOL does need it (the check above can see a library at all).
+expect_needed() {
+    needed "$1" | grep -q "^$2" && pass "$1 loads $2" || fail "$1 loads $2" "NEEDED: $(needed "$1" | tr '\n' ' ')"
+}
+
+expect_not_needed pxe-report $libvirt $bmc $pxe
+all=$(ldd "$STORKIT_BIN/pxe-report" | awk '{print $1}' | tr '\n' ' ')
+for lib in $libvirt $bmc $pxe; do
+    [[ " $all" != *" $lib"* ]] && pass "pxe-report loads no $lib, even indirectly" ||
+        fail "pxe-report loads no $lib, even indirectly" "ldd: $all"
+done
+for tool in mgmtvm-reconcile mgmtvm-status mgmtvm-maint; do expect_not_needed $tool $bmc $pxe; done
+expect_needed mgmtvm-reconcile libvirt
+expect_not_needed bmc-power $libvirt $pxe
+expect_needed bmc-power libfreeipmi
+expect_not_needed pxe-provision $libvirt
+expect_needed pxe-provision libarchive
+
+for tool in "$STORKIT_SRC"/tools/*.cc; do
+    name=$(basename "$tool" .cc)
+    bad=$(needed "$name" | grep '^libstorkit' || true)
+    [ -z "$bad" ] && pass "$name loads no libstorkit shared library" || fail "$name loads no libstorkit shared library" "$bad"
+done
+
+# An install holds the tools and man pages, and no shared library of storkit's own.
+run cmake --install "$STORKIT_BIN/.." --prefix "$T/inst"
+expect_eq "$RC" 0 "cmake --install into a scratch prefix"
+libs=$(find "$T/inst" -name '*.so*' -o -name '*.a' | tr '\n' ' ')
+expect_eq "$libs" "" "the install holds no library"
+[ -x "$T/inst/bin/mgmtvm-reconcile" ] && pass "the install holds the tools" || fail "the install holds the tools"

@@ -1,0 +1,67 @@
+#include "core/exec.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+
+using namespace storkit;
+using namespace std::chrono_literals;
+
+TEST_CASE("exit codes, output and environment of a real command") {
+    ExecRequest req;
+    req.argv = {"/bin/sh", "-c", "echo out; echo err >&2; echo \"$STORKIT_X\"; exit 3"};
+    req.env = {{"STORKIT_X", "value with spaces"}};
+    ExecResult r = run_command(req);
+    CHECK(r.started);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out == "out\nvalue with spaces\n");
+    CHECK(r.err == "err\n");
+    CHECK(r.describe() == "exit 3");
+    CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("arguments are passed as they are, never through a shell") {
+    ExecRequest req;
+    req.argv = {"/bin/echo", "$(id)", "a;b", "*"};
+    ExecResult r = run_command(req);
+    CHECK(r.ok());
+    CHECK(r.out == "$(id) a;b *\n");
+}
+
+TEST_CASE("stdin data reaches the command") {
+    ExecRequest req;
+    req.argv = {"/bin/cat"};
+    req.stdin_data = "secret\n";
+    CHECK(run_command(req).out == "secret\n");
+}
+
+TEST_CASE("the deadline kills the command and what it started") {
+    ExecRequest req;
+    req.argv = {"/bin/sh", "-c", "sleep 30 & sleep 30; echo never"};
+    req.timeout = 300ms;
+    auto t0 = std::chrono::steady_clock::now();
+    ExecResult r = run_command(req);
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(r.timed_out);
+    CHECK(r.out.empty());
+    CHECK(took < 5s);  // bounded by the deadline, not by the sleeps
+}
+
+TEST_CASE("a command that backgrounds a child holding stdout returns when it exits") {
+    ExecRequest req;
+    req.argv = {"/bin/sh", "-c", "sleep 5 & echo started"};
+    req.timeout = 10s;
+    auto t0 = std::chrono::steady_clock::now();
+    ExecResult r = run_command(req);
+    CHECK(r.ok());
+    CHECK(r.out == "started\n");
+    CHECK(std::chrono::steady_clock::now() - t0 < 4s);
+}
+
+TEST_CASE("a missing program is reported, not thrown") {
+    ExecRequest req;
+    req.argv = {"/nonexistent/prog"};
+    ExecResult r = run_command(req);
+    CHECK_FALSE(r.started);
+    CHECK(r.describe() == "cannot run: /nonexistent/prog: No such file or directory");
+}

@@ -1,0 +1,73 @@
+#include "core/secret.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace {
+
+// A file under a fresh temp directory, removed with it.
+struct TempFile {
+    std::string dir;
+    std::string path;
+    TempFile(const std::string& content, mode_t mode) {
+        char tmpl[] = "/tmp/storkit-secret.XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        path = dir + "/pw";
+        std::ofstream(path) << content;
+        ::chmod(path.c_str(), mode);
+    }
+    ~TempFile() {
+        ::unlink(path.c_str());
+        ::rmdir(dir.c_str());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a password file only its owner and group can read gives its first line", "[secret]") {
+    TempFile f("s3cret\nignored\n", 0600);
+    CHECK(storkit::read_secret_file(f.path, "password file") == "s3cret");
+    ::chmod(f.path.c_str(), 0640);
+    CHECK(storkit::read_secret_file(f.path, "password file") == "s3cret");
+    TempFile crlf("pw\r\n", 0400);
+    CHECK(storkit::read_secret_file(crlf.path, "password file") == "pw");
+}
+
+TEST_CASE("a password file others can read is refused, naming the file and mode", "[secret]") {
+    TempFile f("s3cret\n", 0644);
+    CHECK_THROWS_AS(storkit::read_secret_file(f.path, "password file"), storkit::ConfigError);
+    CHECK_THROWS_WITH(
+        storkit::read_secret_file(f.path, "password file"),
+        Catch::Contains(f.path) && Catch::Contains("0644") && !Catch::Contains("s3cret"));
+    ::chmod(f.path.c_str(), 0601);
+    CHECK_THROWS_WITH(storkit::read_secret_file(f.path, "password file"), Catch::Contains("0601"));
+}
+
+TEST_CASE("an empty, missing or non-regular password file is refused", "[secret]") {
+    TempFile empty("\nsecond line\n", 0600);
+    CHECK_THROWS_WITH(storkit::read_secret_file(empty.path, "password file"),
+                      Catch::Contains("empty"));
+    CHECK_THROWS_AS(storkit::read_secret_file(empty.dir + "/missing", "password file"),
+                    storkit::ConfigError);
+    CHECK_THROWS_WITH(storkit::read_secret_file(empty.dir, "password file"),
+                      Catch::Contains("not a regular file"));
+}
+
+TEST_CASE("the password comes from the file first, then the environment", "[secret]") {
+    TempFile f("from-file\n", 0600);
+    ::setenv("STORKIT_TEST_PW", "from-env", 1);
+    CHECK(storkit::load_secret(f.path, "STORKIT_TEST_PW", "BMC password") == "from-file");
+    CHECK(storkit::load_secret("", "STORKIT_TEST_PW", "BMC password") == "from-env");
+    ::setenv("STORKIT_TEST_PW", "", 1);
+    CHECK_THROWS_WITH(storkit::load_secret("", "STORKIT_TEST_PW", "BMC password"),
+                      Catch::Contains("STORKIT_TEST_PW") && Catch::Contains("no BMC password"));
+    ::unsetenv("STORKIT_TEST_PW");
+    CHECK_THROWS_AS(storkit::load_secret("", "STORKIT_TEST_PW", "BMC password"),
+                    storkit::ConfigError);
+}

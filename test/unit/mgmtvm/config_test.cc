@@ -1,0 +1,134 @@
+#include "mgmtvm/config.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "mgmtvm/storage.h"
+
+using namespace storkit;
+
+namespace {
+
+// A config file in a fresh temp dir, removed afterwards.
+struct TempConfig {
+    std::string dir;
+    std::string path;
+    explicit TempConfig(const std::string& text) {
+        char tmpl[] = "/tmp/storkit-unit.XXXXXX";
+        dir = mkdtemp(tmpl);
+        path = dir + "/mgmtvm.json";
+        std::ofstream(path) << text;
+    }
+    ~TempConfig() { std::filesystem::remove_all(dir); }
+};
+
+const char* kGood = R"({
+  "node": "node1",
+  "vm": {"name": "mgmt", "domain_xml": "/etc/storkit/mgmtvm.xml"},
+  "nodes": {"node2": {"libvirt": "qemu+ssh://node2/system"},
+            "node1": {"libvirt": "qemu:///system"}},
+  "storage": {"backend": "command",
+              "service_health": ["/bin/true", "service"],
+              "volume_health": ["/bin/true", "volume"],
+              "is_master": ["/bin/true", "master"],
+              "timeout_s": 10},
+  "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 60}
+})";
+
+// The message of the ConfigError that loading `text` throws ("" when it loads).
+std::string load_error(const std::string& text, const std::string& node = "") {
+    TempConfig t(text);
+    try {
+        MgmtvmConfig c = load_mgmtvm_config(t.path, node);
+        make_storage(c.storage(), {c.node, c.vm_name, c.volume});
+    } catch (const ConfigError& e) {
+        std::string msg = e.what();
+        // Strip the temp path so the tests read well.
+        size_t at = msg.find(t.path);
+        if (at != std::string::npos) msg.replace(at, t.path.size(), "FILE");
+        return msg;
+    }
+    return "";
+}
+
+std::string with(const std::string& from, const std::string& to) {
+    std::string s = kGood;
+    size_t at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a good config loads with its values") {
+    TempConfig t(kGood);
+    MgmtvmConfig c = load_mgmtvm_config(t.path, "");
+    CHECK(c.node == "node1");
+    CHECK(c.vm_name == "mgmt");
+    REQUIRE(c.nodes.size() == 2);
+    CHECK(c.nodes[0].name == "node1");  // sorted
+    CHECK(c.self().libvirt == "qemu:///system");
+    CHECK(c.tick.count() == 45000);
+    CHECK(c.peer.count() == 5000);
+    CHECK(c.stop.count() == 60000);
+    CHECK(c.state_dir == "/var/lib/storkit");
+    CHECK(load_mgmtvm_config(t.path, "node2").self().name == "node2");
+}
+
+TEST_CASE("config errors name the file and the key path") {
+    CHECK(load_error("{") == "FILE:1:1: invalid JSON");
+    CHECK(load_error("[]") == "FILE: expected a JSON object at the top level");
+    CHECK(load_error(with(R"("node": "node1",)", "")) == "FILE: key 'node': missing");
+    CHECK(load_error(with(R"("node": "node1")", R"("node": "node9")")) ==
+          "FILE: key 'node': \"node9\" is not one of nodes (node1, node2)");
+    CHECK(load_error(kGood, "node7") ==
+          "--node node7: not one of the nodes in FILE (node1, node2)");
+    CHECK(load_error(with(R"("name": "mgmt")", R"("name": 7)")) ==
+          "FILE: key 'vm.name': expected a non-empty string, got the number 7");
+    CHECK(load_error(with("/etc/storkit/mgmtvm.xml", "mgmtvm.xml")) ==
+          "FILE: key 'vm.domain_xml': expected an absolute path");
+    CHECK(load_error(with(R"("libvirt": "qemu:///system")", R"("uri": "qemu:///system")")) ==
+          "FILE: key 'nodes.node1.uri': unknown key (known here: libvirt)");
+    CHECK(load_error(with(R"("timeout_s": 10)", R"("timeout_s": -1)")) ==
+          "FILE: key 'storage.timeout_s': expected a number greater than 0, got the number -1");
+    CHECK(load_error(with(R"(["/bin/true", "master"])", R"("stor-check master")")) ==
+          "FILE: key 'storage.is_master': expected a command as a non-empty array of strings, got "
+          "the string \"stor-check master\"");
+    CHECK(load_error(with(R"(["/bin/true", "volume"])", R"(["stor-check", "volume"])")) ==
+          "FILE: key 'storage.volume_health': the program must be an absolute path, got "
+          "\"stor-check\"");
+    CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
+          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
+    CHECK(load_error(with(R"("peer_s": 5)", R"("peer_s": 50)")) ==
+          "FILE: key 'deadlines.peer_s': must be shorter than deadlines.tick_s, or no tick could "
+          "finish");
+    CHECK(load_error(with(R"("deadlines")", R"("deadline")")) ==
+          "FILE: key 'deadline': unknown key (known here: node, vm, nodes, storage, deadlines, "
+          "state_dir, lease, allow_start_with_unknown_peers)");
+    CHECK(load_error(with(R"("deadlines")", R"("lease": {"ticks": 1}, "deadlines")")) ==
+          "FILE: key 'lease.ticks': expected an integer from 2 to 1000, got the number 1");
+    CHECK(load_error(with(R"("nodes": {)", R"("nodes": {}, "x": {)")).find("unknown key") !=
+          std::string::npos);
+}
+
+TEST_CASE("a missing config file is a config error") {
+    CHECK_THROWS_AS(load_mgmtvm_config("/nonexistent/mgmtvm.json", ""), ConfigError);
+}
+
+TEST_CASE("as root, a config others can write is refused") {
+    if (geteuid() != 0) return;  // the check applies to root only
+    TempConfig t(kGood);
+    std::filesystem::permissions(t.path, std::filesystem::perms(0666));
+    try {
+        load_mgmtvm_config(t.path, "");
+        FAIL("loaded a world-writable config");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()).find("writable by group or others (mode 0666)") !=
+              std::string::npos);
+    }
+}

@@ -1,0 +1,147 @@
+#include "pxe/boot_plan.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+
+using storkit::BootSettings;
+using storkit::BootState;
+using storkit::BootStep;
+using storkit::LeaseTable;
+using storkit::NodeBoot;
+using storkit::plan_boot;
+using storkit::PlanNode;
+using Names = std::vector<std::string>;
+
+namespace {
+
+PlanNode node(const std::string& name, const std::string& mac, const std::string& bmc = "b") {
+    return {name, bmc == "b" ? name + "-bmc:623" : bmc, mac, false};
+}
+
+BootSettings settings(size_t wave, double interval, double bind_timeout = 60) {
+    BootSettings s;
+    s.wave = wave;
+    s.interval_s = interval;
+    s.bind_timeout_s = bind_timeout;
+    return s;
+}
+
+void powered(BootState& st, const Names& names, double at, NodeBoot state) {
+    for (const std::string& n : names) {
+        st.nodes[n].state = state;
+        st.nodes[n].powered_at = at;
+    }
+    st.last_wave = at;
+}
+
+storkit::PxeEvent lease(const std::string& mac, const std::string& ip, double t) {
+    storkit::PxeEvent e;
+    e.kind = "dhcp";
+    e.action = "add";
+    e.mac = mac;
+    e.ip = ip;
+    e.time = t;
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("nodes with known MACs go in waves, waves an interval apart", "[boot_plan]") {
+    std::vector<PlanNode> nodes = {node("n1", "m1"), node("n2", "m2"), node("n3", "m3"),
+                                   node("n4", "m4"), node("n5", "m5")};
+    BootState st;
+    LeaseTable leases;
+    BootSettings s = settings(2, 10);
+    BootStep step = plan_boot(nodes, st, leases, s, 100);
+    CHECK(step.kind == BootStep::kPower);
+    CHECK(step.nodes == Names{"n1", "n2"});
+    powered(st, step.nodes, 100, NodeBoot::kBooted);
+
+    step = plan_boot(nodes, st, leases, s, 105);
+    CHECK(step.kind == BootStep::kWait);
+    CHECK(step.at == 110);
+    step = plan_boot(nodes, st, leases, s, 110);
+    CHECK(step.nodes == Names{"n3", "n4"});
+    powered(st, step.nodes, 110, NodeBoot::kBooted);
+    step = plan_boot(nodes, st, leases, s, 120);
+    CHECK(step.nodes == Names{"n5"});
+    powered(st, step.nodes, 120, NodeBoot::kFailed);  // a failed BMC is not tried again
+    CHECK(plan_boot(nodes, st, leases, s, 200).kind == BootStep::kDone);
+}
+
+TEST_CASE("a node without a MAC is powered alone and bound to the first new lease", "[boot_plan]") {
+    std::vector<PlanNode> nodes = {node("n1", "m1"), node("n2", ""), node("n3", "m3")};
+    BootState st;
+    LeaseTable leases;
+    leases.apply(lease("old-machine", "10.0.0.9", 5));  // leased before anything was powered
+    BootSettings s = settings(3, 1, 30);
+    BootStep step = plan_boot(nodes, st, leases, s, 100);
+    CHECK(step.nodes == Names{"n1"});  // the wave stops before the node without a MAC
+    powered(st, step.nodes, 100, NodeBoot::kBooted);
+    step = plan_boot(nodes, st, leases, s, 101);
+    CHECK(step.kind == BootStep::kPower);
+    CHECK(step.nodes == Names{"n2"});
+    powered(st, step.nodes, 101, NodeBoot::kWaiting);
+
+    step = plan_boot(nodes, st, leases, s, 102);
+    CHECK(step.kind == BootStep::kWait);  // nothing else boots while n2 waits
+    CHECK(step.nodes == Names{"n2"});
+    leases.apply(lease("m1", "10.0.0.11", 103));  // n1's MAC is known: not n2's
+    leases.apply(lease("old-machine", "10.0.0.9", 103));
+    CHECK(plan_boot(nodes, st, leases, s, 104).kind == BootStep::kWait);
+    leases.apply(lease("m-new", "10.0.0.12", 105));
+    step = plan_boot(nodes, st, leases, s, 106);
+    CHECK(step.kind == BootStep::kBind);
+    CHECK(step.nodes == Names{"n2"});
+    CHECK(step.mac == "m-new");
+    CHECK(step.ip == "10.0.0.12");
+}
+
+TEST_CASE("a node whose lease does not come in time is given up", "[boot_plan]") {
+    std::vector<PlanNode> nodes = {node("n1", ""), node("n2", "")};
+    BootState st;
+    LeaseTable leases;
+    BootSettings s = settings(1, 1, 30);
+    powered(st, {"n1"}, 100, NodeBoot::kWaiting);
+    BootStep step = plan_boot(nodes, st, leases, s, 129);
+    CHECK(step.kind == BootStep::kWait);
+    CHECK(step.at <= 130);
+    step = plan_boot(nodes, st, leases, s, 130);
+    CHECK(step.kind == BootStep::kUnbind);
+    CHECK(step.nodes == Names{"n1"});
+    st.nodes["n1"].state = NodeBoot::kUnbound;
+    CHECK(plan_boot(nodes, st, leases, s, 131).nodes == Names{"n2"});
+    // A MAC bound to n1 earlier is not n2's, even if it leases again.
+    st.nodes["n1"].mac = "m-late";
+    powered(st, {"n2"}, 140, NodeBoot::kWaiting);
+    leases.apply(lease("m-late", "10.0.0.5", 141));
+    CHECK(plan_boot(nodes, st, leases, s, 142).kind == BootStep::kWait);
+}
+
+TEST_CASE("nodes without a BMC are never powered; bound nodes again once reserved", "[boot_plan]") {
+    std::vector<PlanNode> nodes = {node("n1", "m1", ""), node("n2", "m2")};
+    BootState st;
+    LeaseTable leases;
+    BootSettings s = settings(5, 1);
+    CHECK(plan_boot(nodes, st, leases, s, 100).nodes == Names{"n2"});
+    st.nodes["n2"].state = NodeBoot::kBound;
+    CHECK(plan_boot(nodes, st, leases, s, 100).kind == BootStep::kDone);
+    nodes[1].reserved = true;  // prepare wrote its reservation
+    CHECK(plan_boot(nodes, st, leases, s, 100).nodes == Names{"n2"});
+}
+
+TEST_CASE("the boot state survives its JSON form", "[boot_plan]") {
+    BootState st;
+    st.started = 1;
+    st.last_wave = 2;
+    st.nodes["n1"].state = NodeBoot::kBound;
+    st.nodes["n1"].mac = "52:54:00:00:00:01";
+    st.nodes["n1"].power_ons = 2;
+    BootState back = BootState::from_json(st.to_json(), "boot.json");
+    CHECK(back.to_json() == st.to_json());
+    nlohmann::json bad = st.to_json();
+    bad["nodes"]["n1"]["state"] = "flying";
+    CHECK_THROWS_WITH(BootState::from_json(bad, "boot.json"), Catch::Contains("flying"));
+    CHECK_THROWS_AS(BootState::from_json(nlohmann::json::array(), "boot.json"), storkit::Error);
+}

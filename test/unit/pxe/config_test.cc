@@ -1,0 +1,186 @@
+#include "pxe/config.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "pxe/fixture.h"
+
+using namespace storkit;
+using Catch::Contains;
+using nlohmann::json;
+
+TEST_CASE("a valid pxe.json loads with its defaults") {
+    test::PxeFixture f;
+    PxeConfig c = f.load();
+    CHECK(c.data_subnet.str() == "198.18.0.0/24");
+    CHECK(c.pool.str() == "198.18.0.100-198.18.0.199");
+    CHECK(ipv4_string(c.server) == "198.18.0.2");
+    CHECK(c.http_port == 80);
+    CHECK_FALSE(c.serve_dns);
+    CHECK(c.lease_s == 3600);
+    CHECK(c.iso_path == f.repo + "/rocky-9.iso");
+    CHECK(c.firmware == Firmware::kAuto);
+    CHECK(c.loader == Loader::kIpxe);
+    CHECK_FALSE(c.kernel_args.has_value());
+    CHECK(c.hosts_dir == f.out + "/state/pxe/dhcp-hosts");
+    REQUIRE(c.nodes.has_value());
+    REQUIRE(c.nodes->size() == 2);
+    CHECK((*c.nodes)[1].name == "n2");
+    CHECK((*c.nodes)[1].mac == "52:54:00:00:00:02");
+    CHECK(ipv4_string(*(*c.nodes)[1].ip) == "198.18.0.50");
+    CHECK(c.var_names.back() == "tz");
+    CHECK(c.var_values.back() == "UTC");
+}
+
+TEST_CASE("without nodes the config is valid: nodes come from the node table") {
+    test::PxeFixture f;
+    f.config.erase("nodes");
+    CHECK_FALSE(f.load().nodes.has_value());
+}
+
+// Each bad config gives one error naming the key path and the value.
+TEST_CASE("bad configs name the key and the value") {
+    test::PxeFixture f;
+    std::string file = f.config_path() + ": key ";
+    SECTION("overlapping subnets") {
+        f.config["bmc"]["subnet"] = "198.18.0.0/16";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'data.subnet': 198.18.0.0/24 overlaps bmc.subnet "
+                                        "198.18.0.0/16");
+    }
+    SECTION("a pool outside the subnet") {
+        f.config["data"]["pool"] = "198.18.0.200-198.18.1.10";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'data.pool': 198.18.0.200-198.18.1.10 is outside "
+                                        "data.subnet 198.18.0.0/24");
+    }
+    SECTION("a pool holding the network address") {
+        f.config["data"]["pool"] = "198.18.0.0-198.18.0.10";
+        CHECK_THROWS_WITH(f.load(), Contains("'data.pool': 198.18.0.0-198.18.0.10 includes the "
+                                             "network or broadcast address"));
+    }
+    SECTION("an inverted pool") {
+        f.config["data"]["pool"] = "198.18.0.199-198.18.0.100";
+        CHECK_THROWS_WITH(f.load(), Contains("the first address is above the last"));
+    }
+    SECTION("the server inside the pool") {
+        f.config["server"]["address"] = "198.18.0.120";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'server.address': 198.18.0.120 is inside data.pool "
+                                        "198.18.0.100-198.18.0.199");
+    }
+    SECTION("a gateway outside the subnet") {
+        f.config["data"]["gateway"] = "198.19.0.1";
+        CHECK_THROWS_WITH(f.load(), Contains("'data.gateway': 198.19.0.1 is outside data.subnet"));
+    }
+    SECTION("duplicate MACs, written differently") {
+        f.config["nodes"]["n2"]["mac"] = "52-54-00-00-00-01";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n2.mac': 52:54:00:00:00:01 is also the mac of "
+                                        "node n1");
+    }
+    SECTION("duplicate IPs") {
+        f.config["nodes"]["n1"]["ip"] = "198.18.0.50";
+        CHECK_THROWS_WITH(f.load(), file + "'nodes.n2.ip': 198.18.0.50 is also the ip of node n1");
+    }
+    SECTION("duplicate BMC addresses") {
+        f.config["nodes"]["n2"]["bmc"] = "198.18.64.11";
+        CHECK_THROWS_WITH(f.load(), Contains("'nodes.n2.bmc': 198.18.64.11 is also the bmc of "
+                                             "node n1"));
+    }
+    SECTION("a node at the server's address") {
+        f.config["nodes"]["n2"]["ip"] = "198.18.0.2";
+        CHECK_THROWS_WITH(f.load(), Contains("'nodes.n2.ip': 198.18.0.2 is the server's address"));
+    }
+    SECTION("a BMC outside the BMC subnet") {
+        f.config["nodes"]["n1"]["bmc"] = "198.18.0.11";
+        CHECK_THROWS_WITH(f.load(), Contains("'nodes.n1.bmc': 198.18.0.11 is outside bmc.subnet"));
+    }
+    SECTION("a bad MAC") {
+        f.config["nodes"]["n1"]["mac"] = "52:54:00:00:01";
+        CHECK_THROWS_WITH(f.load(), Contains("'nodes.n1.mac': \"52:54:00:00:01\" is not a MAC"));
+    }
+    SECTION("a node name that is no DNS label") {
+        f.config["nodes"]["Node_3"] = json::object();
+        CHECK_THROWS_WITH(f.load(), Contains("'nodes.Node_3': a node name is a DNS label"));
+    }
+    SECTION("a missing ISO lists the available versions") {
+        f.config["iso"]["version"] = "rocky-10";
+        CHECK_THROWS_WITH(f.load(), file + "'iso.version': no image " + f.repo +
+                                        "/rocky-10.iso in the repository (available: rocky-9)");
+    }
+    SECTION("a version that is a path") {
+        f.config["iso"]["version"] = "../rocky-9";
+        CHECK_THROWS_WITH(f.load(), Contains("'iso.version': \"../rocky-9\" is not a version"));
+    }
+    SECTION("iso.kernel needs iso.initrd and boot.kernel_args") {
+        f.config["iso"]["kernel"] = "boot/linux";
+        CHECK_THROWS_WITH(f.load(), Contains("'iso.initrd': give iso.kernel and iso.initrd"));
+        f.config["iso"]["initrd"] = "boot/initrd";
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.kernel_args': required with iso.kernel"));
+        f.config["iso"]["initrd"] = "../initrd";
+        CHECK_THROWS_WITH(f.load(), Contains("'iso.initrd': expected a relative path inside"));
+    }
+    SECTION("a typo in a key") {
+        f.config["data"]["gatway"] = "198.18.0.1";
+        CHECK_THROWS_WITH(f.load(), Contains("'data.gatway': unknown key"));
+    }
+    SECTION("an unknown variable in the kernel arguments") {
+        f.config["boot"] = {{"kernel_args", "ks={{kickstart}}"}};
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.kernel_args': boot.kernel_args:1: unknown "
+                                             "variable {{kickstart}}"));
+    }
+    SECTION("a line break that would reach the loader configs") {
+        f.config["install"]["vars"]["console"] = "ttyS0\nboot evil";
+        f.config["boot"] = {{"kernel_args", "console={{console}}"}};
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.kernel_args': uses install.vars.console, "
+                                             "which holds a line break"));
+    }
+    SECTION("an unknown variable in the install template") {
+        test::write_text(f.dir.path + "/ks.in", "ok {{name}}\n{{ ipaddr }}\n");
+        CHECK_THROWS_WITH(f.load(), file + "'install.template': " + f.dir.path +
+                                        "/ks.in:2: unknown variable {{ipaddr}} (known: " +
+                                        "name, hostname, fqdn, domain, ip, netmask, prefix, " +
+                                        "gateway, dns, mac, bmc, server, http_url, repo_url, " +
+                                        "ks_url, report_url, kernel_url, initrd_url, version, " +
+                                        "image_sha256, tz)");
+    }
+    SECTION("a missing install template") {
+        f.config["install"]["template"] = f.dir.path + "/nope.in";
+        CHECK_THROWS_WITH(f.load(),
+                          Contains("'install.template': " + f.dir.path + "/nope.in: no such file"));
+    }
+    SECTION("a variable that shadows a built-in one") {
+        f.config["install"]["vars"]["ip"] = "1.2.3.4";
+        CHECK_THROWS_WITH(f.load(), Contains("'install.vars.ip': is a built-in variable"));
+    }
+    SECTION("one root for TFTP and HTTP") {
+        f.config["paths"]["http_root"] = f.out + "/tftp/www";
+        CHECK_THROWS_WITH(f.load(), Contains("'paths.http_root': must not be paths.tftp_root"));
+    }
+    SECTION("a config inside a served root") {
+        f.config["paths"]["lighttpd_conf"] = f.out + "/www/lighttpd.conf";
+        CHECK_THROWS_WITH(f.load(), Contains("'paths.lighttpd_conf': " + f.out +
+                                             "/www/lighttpd.conf must not be inside"));
+    }
+    SECTION("a path that would break a generated config") {
+        f.config["paths"]["tftp_root"] = "/srv/tftp\nport=53";
+        CHECK_THROWS_WITH(f.load(), Contains("'paths.tftp_root': a path here must not hold"));
+    }
+    SECTION("unknown firmware and loader") {
+        f.config["boot"] = {{"firmware", "efi"}};
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.firmware': \"efi\": expected auto, bios or "
+                                             "uefi"));
+        f.config["boot"] = {{"loader", "grub"}};
+        CHECK_THROWS_WITH(f.load(), Contains("'boot.loader': \"grub\": expected ipxe or native"));
+    }
+    SECTION("an interface name that is too long") {
+        f.config["server"]["interface"] = "enp0s31f6-provisioning";
+        CHECK_THROWS_WITH(f.load(), Contains("'server.interface': \"enp0s31f6-provisioning\" is "
+                                             "not a network interface name"));
+    }
+    SECTION("dns that is not a list of addresses") {
+        f.config["data"]["dns"] = json::array({"198.18.0.1", "ns1"});
+        CHECK_THROWS_WITH(f.load(), Contains("'data.dns': \"ns1\" is not an IPv4 address"));
+    }
+}

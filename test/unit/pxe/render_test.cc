@@ -1,0 +1,189 @@
+#include "pxe/render.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/error.h"
+#include "core/statefile.h"
+#include "pxe/fixture.h"
+
+using namespace storkit;
+using Catch::Contains;
+
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+    return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+struct Rendered {
+    test::PxeFixture f;
+    PxeConfig cfg;
+    PreparedImage image;
+    FileSet files{f.dir.path + "/manifest"};
+
+    void render() {
+        cfg = f.load();
+        image.sha256 = std::string(64, 'c');
+        image.tree = f.dir.path + "/cache/tree";
+        image.boot = {"images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", "rhel"};
+        Inventory inv = build_inventory(cfg, {});
+        LoaderPlan loaders = loader_plan(cfg.firmware, cfg.loader);
+        render_pxe({cfg, inv, image, loaders, "", false}, files);
+        files.plan();
+    }
+    std::string file(const std::string& rel) const { return *read_file(f.out + "/" + rel); }
+};
+
+}  // namespace
+
+TEST_CASE("dnsmasq config: iPXE, both firmwares, reservations only get boot files") {
+    test::PxeFixture f;
+    f.config["data"]["dns"] = {"198.18.0.1", "198.18.0.3"};
+    f.config["data"]["domain"] = "stor.test";
+    PxeConfig cfg = f.load();
+    std::string conf = render_dnsmasq_conf(cfg, loader_plan(cfg.firmware, cfg.loader));
+    for (const char* line :
+         {"port=0", "interface=eth1", "bind-interfaces",
+          "dhcp-range=198.18.0.100,198.18.0.199,255.255.255.0,3600",
+          "dhcp-option=option:router,198.18.0.1",
+          "dhcp-option=option:dns-server,198.18.0.1,198.18.0.3",
+          "dhcp-option=option:domain-name,stor.test", "enable-tftp",
+          "dhcp-match=set:bios,option:client-arch,0", "dhcp-match=set:efi64,option:client-arch,7",
+          "dhcp-match=set:efi64,option:client-arch,9", "dhcp-userclass=set:ipxe,iPXE",
+          "dhcp-boot=tag:known,tag:ipxe,http://198.18.0.2/storkit/boot.ipxe",
+          "dhcp-boot=tag:known,tag:!ipxe,tag:bios,undionly.kpxe",
+          "dhcp-boot=tag:known,tag:!ipxe,tag:efi64,snponly.efi"})
+        CHECK(has_line(conf, line));
+    CHECK(has_line(conf, "dhcp-hostsdir=" + f.out + "/state/pxe/dhcp-hosts"));
+    CHECK(has_line(conf, "tftp-root=" + f.out + "/tftp"));
+    CHECK(has_line(conf, "dhcp-script=" + f.dir.path + "/hook"));
+}
+
+TEST_CASE("dnsmasq config: native loaders, one firmware, DNS on request") {
+    test::PxeFixture f;
+    f.config["boot"] = {{"firmware", "bios"}, {"loader", "native"}};
+    f.config["server"]["dns"] = true;
+    f.config["server"]["http_port"] = 8080;
+    PxeConfig cfg = f.load();
+    std::string conf = render_dnsmasq_conf(cfg, loader_plan(cfg.firmware, cfg.loader));
+    CHECK(has_line(conf, "dhcp-boot=tag:known,tag:bios,pxelinux.0"));
+    CHECK(conf.find("tag:efi64,") == std::string::npos);
+    CHECK_FALSE(has_line(conf, "port=0"));
+    CHECK(conf.find("ipxe") == std::string::npos);
+    CHECK(http_base_url(cfg) == "http://198.18.0.2:8080");
+    cfg.firmware = Firmware::kUefi;
+    conf = render_dnsmasq_conf(cfg, loader_plan(cfg.firmware, cfg.loader));
+    CHECK(has_line(conf, "dhcp-boot=tag:known,tag:efi64,boot/grub/x86_64-efi/core.efi"));
+    CHECK(conf.find("pxelinux.0") == std::string::npos);
+}
+
+TEST_CASE("lighttpd config serves the HTTP root and the report CGI") {
+    test::PxeFixture f;
+    PxeConfig cfg = f.load();
+    std::string conf = render_lighttpd_conf(cfg);
+    CHECK(has_line(conf, "server.document-root = \"" + f.out + "/www\""));
+    CHECK(has_line(conf, "server.bind = \"198.18.0.2\""));
+    CHECK(has_line(conf, "server.port = 80"));
+    CHECK(has_line(conf, "alias.url = (\"/storkit/report\" => \"" + f.dir.path + "/hook\")"));
+    CHECK(has_line(conf, "  cgi.assign = (\"\" => \"\")"));
+}
+
+TEST_CASE("per-node files: reservation, loader configs and kickstart") {
+    Rendered r;
+    r.f.config["boot"] = {
+        {"loader", "native"},
+        {"kernel_args", "ks={{ks_url}} ds=nocloud;s={{http_url}}/x/ name={{name}}"}};
+    r.f.config["nodes"]["n3"] = {{"bmc", "198.18.64.13"}};  // no MAC: no files
+    r.render();
+    std::vector<std::string> changed = r.files.changed();
+    auto has = [&](const std::string& rel) {
+        return std::find(changed.begin(), changed.end(), r.f.out + "/" + rel) != changed.end();
+    };
+    CHECK(has("state/pxe/dhcp-hosts/n1"));
+    CHECK(has("www/storkit/ks/n2.cfg"));
+    CHECK(has("tftp/pxelinux.cfg/01-52-54-00-00-00-01"));
+    CHECK(has("tftp/boot/grub/grub.cfg-01-52-54-00-00-00-02"));
+    CHECK(has("tftp/pxelinux.cfg/default"));
+    CHECK(has("tftp/storkit/images/rocky-9/images/pxeboot/vmlinuz"));  // pending: dry run
+    CHECK_FALSE(has("state/pxe/dhcp-hosts/n3"));
+    CHECK_FALSE(has("www/storkit/ks/n3.cfg"));
+    CHECK_FALSE(has("www/storkit/boot.ipxe"));
+
+    // Write them (the image is not extracted: drop the pending entries) and read them back.
+    FileSet files(r.f.dir.path + "/m2");
+    Inventory inv = build_inventory(r.cfg, {});
+    LoaderPlan loaders = loader_plan(r.cfg.firmware, r.cfg.loader);
+    loaders.files.clear();
+    test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+    test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+    loaders.grub = false;
+    render_pxe({r.cfg, inv, r.image, loaders, "", true}, files);
+    files.plan();
+    files.commit();
+    CHECK(r.file("state/pxe/dhcp-hosts/n1") == "52:54:00:00:00:01,198.18.0.100,n1\n");
+    CHECK(r.file("state/pxe/dhcp-hosts/n2") == "52:54:00:00:00:02,198.18.0.50,n2\n");
+    CHECK(r.file("www/storkit/ks/n1.cfg") == "host n1 ip 198.18.0.100/24 tz UTC\n");
+    std::string pxe = r.file("tftp/pxelinux.cfg/01-52-54-00-00-00-01");
+    CHECK(has_line(pxe, "  KERNEL storkit/images/rocky-9/images/pxeboot/vmlinuz"));
+    CHECK(has_line(pxe,
+                   "  APPEND ks=http://198.18.0.2/storkit/ks/n1.cfg "
+                   "ds=nocloud;s=http://198.18.0.2/x/ name=n1"));
+    std::string grub = r.file("tftp/boot/grub/grub.cfg-01-52-54-00-00-00-02");
+    // GRUB would take ";" as the end of a command: quoted.
+    CHECK(has_line(grub,
+                   "  linux (tftp,198.18.0.2)/storkit/images/rocky-9/images/pxeboot/vmlinuz "
+                   "ks=http://198.18.0.2/storkit/ks/n2.cfg "
+                   "'ds=nocloud;s=http://198.18.0.2/x/' name=n2"));
+    CHECK(std::filesystem::read_symlink(r.f.out + "/www/storkit/images/rocky-9") == r.image.tree);
+}
+
+TEST_CASE("iPXE: one chain script and a script per node, all over HTTP") {
+    Rendered r;
+    r.render();
+    FileSet files(r.f.dir.path + "/m2");
+    Inventory inv = build_inventory(r.cfg, {});
+    LoaderPlan loaders;  // no loader binaries in this test
+    test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+    test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+    render_pxe({r.cfg, inv, r.image, loaders, "", true}, files);
+    files.plan();
+    files.commit();
+    CHECK(r.file("www/storkit/boot.ipxe")
+              .find("chain http://198.18.0.2/storkit/ipxe/${mac:hexhyp}.ipxe || exit 1") !=
+          std::string::npos);
+    std::string node = r.file("www/storkit/ipxe/52-54-00-00-00-01.ipxe");
+    CHECK(has_line(node,
+                   "kernel http://198.18.0.2/storkit/images/rocky-9/images/pxeboot/vmlinuz "
+                   "initrd=initrd inst.ks=http://198.18.0.2/storkit/ks/n1.cfg "
+                   "inst.repo=http://198.18.0.2/storkit/images/rocky-9 ip=dhcp"));
+    CHECK(has_line(node,
+                   "initrd --name initrd "
+                   "http://198.18.0.2/storkit/images/rocky-9/images/pxeboot/initrd.img"));
+    CHECK_FALSE(std::filesystem::exists(r.f.out + "/tftp/pxelinux.cfg"));
+}
+
+TEST_CASE("boot loaders come from packages; a missing one names its package") {
+    LoaderPlan ipxe = loader_plan(Firmware::kAuto, Loader::kIpxe);
+    REQUIRE(ipxe.files.size() == 2);
+    CHECK(ipxe.files[0].source == "/usr/lib/ipxe/undionly.kpxe");
+    CHECK(ipxe.bios_boot == "undionly.kpxe");
+    CHECK(ipxe.uefi_boot == "snponly.efi");
+    LoaderPlan native = loader_plan(Firmware::kAuto, Loader::kNative);
+    CHECK(native.grub);
+    CHECK(native.bios_boot == "pxelinux.0");
+    CHECK_NOTHROW(check_loaders(native));  // installed by scripts/deps
+    test::ScratchDir empty;
+    LoaderPlan none = loader_plan(Firmware::kAuto, Loader::kNative, empty.path);
+    CHECK_THROWS_WITH(check_loaders(none, empty.path),
+                      "boot loader files missing: " + empty.path +
+                          "/usr/lib/PXELINUX/pxelinux.0 (Debian package pxelinux), " + empty.path +
+                          "/usr/lib/syslinux/modules/bios/ldlinux.c32 (Debian package "
+                          "syslinux-common), " +
+                          empty.path +
+                          "/usr/lib/grub/x86_64-efi/kernel.img (Debian package "
+                          "grub-efi-amd64-bin), " +
+                          empty.path +
+                          "/usr/bin/grub-mknetdir (Debian package grub-common); install them "
+                          "with: apt-get install grub-common grub-efi-amd64-bin pxelinux "
+                          "syslinux-common");
+}

@@ -1,0 +1,118 @@
+#include "pxe/table.h"
+
+#include <catch2/catch.hpp>
+
+using storkit::LeaseTable;
+using storkit::PxeEvent;
+
+namespace {
+
+PxeEvent dhcp(const std::string& action, const std::string& mac, const std::string& ip, double t) {
+    PxeEvent e;
+    e.kind = "dhcp";
+    e.action = action;
+    e.mac = mac;
+    e.ip = ip;
+    e.time = t;
+    return e;
+}
+
+PxeEvent tftp(const std::string& ip, const std::string& file, double t) {
+    PxeEvent e;
+    e.kind = "tftp";
+    e.action = "tftp";
+    e.ip = ip;
+    e.file = file;
+    e.size = 100;
+    e.time = t;
+    return e;
+}
+
+const char* kMac1 = "52:54:00:00:00:01";
+const char* kMac2 = "52:54:00:00:00:02";
+const char* kMac3 = "52:54:00:00:00:03";
+
+}  // namespace
+
+TEST_CASE("leases keep first and last sight, release, boot files and phase", "[pxe_table]") {
+    LeaseTable t;
+    CHECK(t.apply(dhcp("add", kMac1, "198.18.0.100", 10)));
+    CHECK(t.apply(dhcp("old", kMac1, "198.18.0.100", 20)));
+    CHECK(t.apply(tftp("198.18.0.100", "ipxe.efi", 21)));
+    CHECK_FALSE(t.apply(tftp("198.18.0.199", "stray", 22)));  // nobody has that address
+    PxeEvent p;
+    p.kind = "phase";
+    p.phase = "installing";
+    p.ip = "198.18.0.100";
+    p.time = 30;
+    CHECK(t.apply(p));
+    const storkit::LeaseRecord& r = t.leases().at(kMac1);
+    CHECK(r.first_seen == 10);
+    CHECK(r.last_seen == 20);
+    CHECK(r.active);
+    REQUIRE(r.boot_files.size() == 1);
+    CHECK(r.boot_files[0].file == "ipxe.efi");
+    CHECK(r.phase == "installing");
+    CHECK(t.apply(dhcp("del", kMac1, "198.18.0.100", 40)));
+    CHECK_FALSE(t.leases().at(kMac1).active);
+    CHECK(t.leases().at(kMac1).released == 40);
+    CHECK_FALSE(t.mac_of_ip("198.18.0.100"));  // released: the address is free again
+}
+
+TEST_CASE("an address belongs to the MAC that leased it last", "[pxe_table]") {
+    LeaseTable t;
+    t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
+    t.apply(dhcp("add", kMac2, "198.18.0.100", 20));
+    CHECK(t.mac_of_ip("198.18.0.100") == std::string(kMac2));
+}
+
+TEST_CASE("the lease table survives its JSON form", "[pxe_table]") {
+    LeaseTable t;
+    t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
+    t.apply(tftp("198.18.0.100", "pxelinux.0", 11));
+    t.applied_bytes = 1234;
+    LeaseTable back = LeaseTable::from_json(t.to_json(), "leases.json");
+    CHECK(back.applied_bytes == 1234);
+    CHECK(back.to_json() == t.to_json());
+    CHECK_THROWS_WITH(LeaseTable::from_json(nlohmann::json::array(), "x.json"),
+                      Catch::Contains("x.json"));
+}
+
+TEST_CASE("the joined table maps node -> BMC -> MAC -> DHCP address", "[pxe_table]") {
+    std::vector<storkit::TableNode> nodes = storkit::parse_table_nodes(
+        R"({"nodes": {"node2": {"bmc": "10.0.0.12"},
+                      "node1": {"bmc": "10.0.0.11", "mac": "52-54-00-00-00-01", "ip": "x"}}})",
+        "nodes.json");
+    REQUIRE(nodes.size() == 2);
+    CHECK(nodes[0].name == "node1");
+    CHECK(nodes[0].mac == kMac1);
+    LeaseTable t;
+    t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
+    t.apply(dhcp("add", kMac3, "198.18.0.103", 11));
+    nlohmann::json j = storkit::joined_table(nodes, t, 99);
+    CHECK(j["nodes"][0]["bmc"] == "10.0.0.11");
+    CHECK(j["nodes"][0]["ip"] == "198.18.0.100");
+    CHECK(j["nodes"][0]["first_seen"] == 10.0);
+    CHECK(j["nodes"][1]["mac"].is_null());
+    CHECK(j["nodes"][1]["ip"].is_null());
+    REQUIRE(j["unbound"].size() == 1);
+    CHECK(j["unbound"][0]["mac"] == kMac3);
+    CHECK_THROWS(storkit::parse_table_nodes("[1]", "nodes.json"));
+    CHECK(storkit::parse_table_nodes("{}", "nodes.json").empty());
+}
+
+TEST_CASE("binding by order takes the first MAC that is new since the power-on", "[pxe_table]") {
+    LeaseTable t;
+    t.apply(dhcp("add", kMac1, "198.18.0.100", 10));  // some machine that was up before
+    CHECK_FALSE(storkit::first_new_mac(t, 50, {}));   // nothing new yet
+    t.apply(dhcp("old", kMac1, "198.18.0.100", 55));  // its renewal does not make it new
+    t.apply(dhcp("add", kMac2, "198.18.0.101", 60));
+    t.apply(dhcp("add", kMac3, "198.18.0.102", 70));
+    CHECK(storkit::first_new_mac(t, 50, {}) == std::string(kMac2));
+    CHECK(storkit::first_new_mac(t, 50, {kMac2}) == std::string(kMac3));
+    CHECK(storkit::first_new_mac(t, 65, {}) == std::string(kMac3));
+    CHECK_FALSE(storkit::first_new_mac(t, 50, {kMac2, kMac3}));
+    // dnsmasq replaying its lease file after a restart ("old" for a MAC never seen) is no boot.
+    t.apply(dhcp("old", "52:54:00:00:00:04", "198.18.0.104", 80));
+    CHECK_FALSE(storkit::first_new_mac(t, 75, {}));
+}
