@@ -13,6 +13,7 @@
 
 #include "bmc/fiid_obj.h"
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/log.h"
 
 namespace storkit {
@@ -27,17 +28,14 @@ constexpr uint8_t kRqSeq = 0x17;
 class Socket {
   public:
     Socket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
-        if (fd_ < 0) throw Error(fmt::format("discover: socket: {}", errno_text(errno)));
+        if (!fd_) throw Error(fmt::format("discover: socket: {}", errno_text(errno)));
         int size = 1 << 20;  // a whole /16 answering at once must not overflow it
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        ::setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
-    ~Socket() { ::close(fd_); }
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    int fd() const { return fd_; }
+    int fd() const { return fd_.get(); }
 
   private:
-    int fd_;
+    UniqueFd fd_;
 };
 
 FiidObj obj(fiid_template_t tmpl) {

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace storkit {
@@ -15,10 +16,6 @@ constexpr int kPxeDevice = 1;  // boot device selector "force PXE"
 
 const char* on_off(bool on) {
     return on ? "on" : "off";
-}
-
-double epoch_seconds(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
 // Actions that may simply be done again when an attempt's answer got lost: they look at the

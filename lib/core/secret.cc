@@ -8,45 +8,30 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/fd.h"
 
 namespace storkit {
 
 std::string read_secret_file(const std::string& path, const std::string& what) {
     // O_NOFOLLOW is not used: a symlink to a protected file is fine, fstat checks the target.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
     struct stat st {};
-    if (::fstat(fd, &st) < 0) {
-        int err = errno;
-        ::close(fd);
-        throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(err)));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
+    if (::fstat(fd.get(), &st) < 0)
+        throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
+    if (!S_ISREG(st.st_mode))
         throw ConfigError(fmt::format("{} {}: not a regular file", what, path));
-    }
-    if ((st.st_mode & 0007) != 0) {
-        ::close(fd);
+    if ((st.st_mode & 0007) != 0)
         throw ConfigError(
             fmt::format("{} {}: mode {:04o} gives others access; refusing it "
                         "(chmod o-rwx {})",
                         what, path, st.st_mode & 07777, path));
-    }
     std::string content;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            throw ConfigError(fmt::format("{} {}: read: {}", what, path, errno_text(err)));
-        }
-        if (n == 0) break;
-        content.append(buf, static_cast<size_t>(n));
-        if (content.size() > 65536) break;  // a secret is one short line
+    try {
+        content = read_all(fd.get(), path, 65536);  // a secret is one short line
+    } catch (const Error& e) {
+        throw ConfigError(fmt::format("{} {}", what, e.what()));
     }
-    ::close(fd);
     size_t eol = content.find_first_of("\r\n");
     if (eol != std::string::npos) content.resize(eol);
     if (content.empty())

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "core/fd.h"
+
 namespace storkit {
 
 // Replaces `path` with `content` atomically: temp file in the same directory, fsync, rename,
@@ -26,14 +28,13 @@ class FileLock {
     static FileLock try_acquire(const std::string& path);
     // Blocking, for short critical sections shared by concurrent processes.
     static FileLock acquire(const std::string& path);
-    FileLock(FileLock&& other) noexcept;
+    FileLock(FileLock&& other) noexcept = default;
     FileLock& operator=(FileLock&&) = delete;
     FileLock(const FileLock&) = delete;
-    ~FileLock();
 
   private:
-    explicit FileLock(int fd) : fd_(fd) {}
-    int fd_ = -1;
+    explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
 };
 
 }  // namespace storkit

@@ -46,10 +46,8 @@ TextTemplate TextTemplate::compile(std::string_view text, const std::vector<std:
         bool valid = !name.empty() && std::all_of(name.begin(), name.end(), is_name_char);
         auto it = std::find(names.begin(), names.end(), name);
         if (!valid || it == names.end()) {
-            std::string known;
-            for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
             throw ConfigError(fmt::format("{}:{}: unknown variable {{{{{}}}}} (known: {})", source,
-                                          line_of(text, open), name, known));
+                                          line_of(text, open), name, fmt::join(names, ", ")));
         }
         literal(pos, open);
         t.pieces_.push_back({0, 0, static_cast<int>(it - names.begin())});

@@ -152,10 +152,10 @@ bool matches(Match m, E v) {
 }
 
 std::string join_peers(const std::vector<PeerObservation>& peers, Tri which) {
-    std::string out;
+    std::vector<std::string> names;
     for (const PeerObservation& p : peers)
-        if (p.running == which) out += (out.empty() ? "" : ", ") + p.node;
-    return out;
+        if (p.running == which) names.push_back(p.node);
+    return fmt::format("{}", fmt::join(names, ", "));
 }
 
 }  // namespace

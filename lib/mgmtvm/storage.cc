@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "mgmtvm/backend_command.h"
 #include "mgmtvm/backend_sim.h"
@@ -17,12 +18,11 @@ void Storage::shared_write(const std::string& key, const std::string&) {
 }
 
 double system_now() {
-    using namespace std::chrono;
-    return duration_cast<duration<double>>(system_clock::now().time_since_epoch()).count();
+    return now_seconds();
 }
 
 double Storage::now() const {
-    return system_now();
+    return now_seconds();
 }
 
 std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx) {

@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/statefile.h"
@@ -245,7 +246,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     if (r.msg.empty()) r.msg = summary(cfg, r, dry_run);
     if (!dry_run) {
         json trace = r.to_json();
-        trace["time"] = system_now();
+        trace["time"] = now_seconds();
         trace["changed"] = r.changed;
         trace["failed"] = r.failed;
         trace["msg"] = r.msg;

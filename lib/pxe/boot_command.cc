@@ -20,10 +20,6 @@ using nlohmann::json;
 
 constexpr int kBmcPort = 623;
 
-double epoch(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration<double>(t.time_since_epoch()).count();
-}
-
 // Whether prepare has written the node's DHCP reservation with its current MAC.
 bool reserved(const PxeConfig& cfg, const Node& n) {
     if (n.mac.empty()) return false;
@@ -109,7 +105,8 @@ void BootRun::power(const std::vector<std::string>& names) {
     for (size_t i = 0; i < names.size(); ++i) {
         const BmcResult& r = results[i];
         NodeBootRecord& rec = boot_.nodes[names[i]];
-        rec.powered_at = epoch(r.started);  // before the power command: its lease comes later
+        rec.powered_at =
+            epoch_seconds(r.started);  // before the power command: its lease comes later
         rec.power_ons++;
         rec.result = r.line();
         rec.error = r.ok ? "" : r.error;

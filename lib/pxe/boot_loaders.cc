@@ -56,19 +56,16 @@ void check_loaders(const LoaderPlan& plan, const std::string& sysroot) {
             {sysroot + std::string(kGrubPlatformDir) + "/kernel.img", "", "grub-efi-amd64-bin"});
         need.push_back({sysroot + "/usr/bin/grub-mknetdir", "", "grub-common"});
     }
-    std::string missing;
+    std::vector<std::string> missing;
     std::set<std::string> packages;
     for (const LoaderFile& f : need) {
         if (::access(f.source.c_str(), R_OK) == 0) continue;
-        missing += fmt::format("{}{} (Debian package {})", missing.empty() ? "" : ", ", f.source,
-                               f.package);
+        missing.push_back(fmt::format("{} (Debian package {})", f.source, f.package));
         packages.insert(f.package);
     }
     if (missing.empty()) return;
-    std::string pkgs;
-    for (const std::string& p : packages) pkgs += " " + p;
-    throw Error(fmt::format("boot loader files missing: {}; install them with: apt-get install{}",
-                            missing, pkgs));
+    throw Error(fmt::format("boot loader files missing: {}; install them with: apt-get install {}",
+                            fmt::join(missing, ", "), fmt::join(packages, " ")));
 }
 
 std::vector<std::string> list_files(const std::string& dir) {

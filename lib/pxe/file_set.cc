@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/parallel.h"
 #include "core/statefile.h"
 
@@ -46,23 +47,6 @@ std::string content_hash(const std::string& s) {
     return fmt::format("{:016x}", std::hash<std::string_view>{}(s));
 }
 
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-void write_all(int fd, const char* p, size_t n, const std::string& path) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw Error(fmt::format("{}: write: {}", path, errno_text(errno)));
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-}
-
 bool same_bytes(const std::string& a_path, const std::string& b_path) {
     std::optional<std::string> a = read_file(a_path), b = read_file(b_path);
     return a && b && *a == *b;
@@ -72,25 +56,18 @@ bool same_bytes(const std::string& a_path, const std::string& b_path) {
 class DirFds {
   public:
     int at(const std::string& dir) {
-        auto [it, fresh] = fds_.emplace(dir, -1);
-        if (fresh) it->second = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return it->second;
-    }
-    ~DirFds() {
-        for (auto& [dir, fd] : fds_)
-            if (fd >= 0) ::close(fd);
+        auto [it, fresh] = fds_.try_emplace(dir);
+        if (fresh) it->second.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        return it->second.get();
     }
 
   private:
-    std::unordered_map<std::string, int> fds_;
+    std::unordered_map<std::string, UniqueFd> fds_;
 };
 
 void sync_dir(const std::string& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd) ::fsync(fd.get());
 }
 
 }  // namespace
@@ -296,25 +273,21 @@ void FileSet::write_temp(const Wanted& w, const std::string& tmp, bool sync_now)
         if (errno != EXDEV)
             throw Error(fmt::format("{}: cannot link to {}: {}", tmp, w.data, errno_text(errno)));
     }
-    Fd out{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, w.mode)};
-    if (out.fd < 0) throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
+    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, w.mode));
+    if (!out) throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
     if (w.kind == Kind::kContent) {
-        write_all(out.fd, w.data.data(), w.data.size(), tmp);
+        write_all(out.get(), w.data, tmp);
     } else {
-        Fd in{::open(w.data.c_str(), O_RDONLY | O_CLOEXEC)};
-        if (in.fd < 0) throw Error(fmt::format("{}: cannot open: {}", w.data, errno_text(errno)));
-        std::vector<char> buf(1 << 20);
-        for (;;) {
-            ssize_t n = ::read(in.fd, buf.data(), buf.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw Error(fmt::format("{}: read: {}", w.data, errno_text(errno)));
-            if (n == 0) break;
-            write_all(out.fd, buf.data(), static_cast<size_t>(n), tmp);
-        }
+        UniqueFd in(::open(w.data.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!in) throw Error(fmt::format("{}: cannot open: {}", w.data, errno_text(errno)));
+        read_chunks(in.get(), w.data, 1 << 20, [&](const char* data, size_t size) {
+            write_all(out.get(), std::string_view(data, size), tmp);
+            return true;
+        });
     }
-    if (::fchmod(out.fd, w.mode) < 0)
+    if (::fchmod(out.get(), w.mode) < 0)
         throw Error(fmt::format("{}: chmod: {}", tmp, errno_text(errno)));
-    if (sync_now && ::fsync(out.fd) < 0)
+    if (sync_now && ::fsync(out.get()) < 0)
         throw Error(fmt::format("{}: fsync: {}", tmp, errno_text(errno)));
 }
 
@@ -366,8 +339,8 @@ void FileSet::write_batch() {
             for (const std::string& d : parents) {
                 struct stat st {};
                 if (::stat(d.c_str(), &st) < 0 || !synced.insert(st.st_dev).second) continue;
-                Fd fd{::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-                if (fd.fd >= 0 && ::syncfs(fd.fd) < 0)
+                UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                if (fd && ::syncfs(fd.get()) < 0)
                     throw Error(fmt::format("{}: syncfs: {}", d, errno_text(errno)));
             }
         }

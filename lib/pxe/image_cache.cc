@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/log.h"
 #include "core/statefile.h"
 
@@ -45,33 +46,24 @@ json file_identity(const struct stat& st) {
 }  // namespace
 
 std::string sha256_file(const std::string& path, const Progress& progress) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
     struct stat st {};
-    ::fstat(fd, &st);
+    ::fstat(fd.get(), &st);
     sha256_ctx ctx;
     sha256_init(&ctx);
-    std::vector<uint8_t> buf(1 << 20);
     uint64_t done = 0;
     auto last = std::chrono::steady_clock::now();
-    for (;;) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            throw Error(fmt::format("{}: read: {}", path, errno_text(err)));
-        }
-        if (n == 0) break;
-        sha256_update(&ctx, static_cast<size_t>(n), buf.data());
-        done += static_cast<uint64_t>(n);
+    read_chunks(fd.get(), path, 1 << 20, [&](const char* data, size_t size) {
+        sha256_update(&ctx, size, reinterpret_cast<const uint8_t*>(data));
+        done += size;
         auto now = std::chrono::steady_clock::now();
         if (progress && now - last >= std::chrono::seconds(1)) {
             last = now;
             progress(done, static_cast<uint64_t>(st.st_size));
         }
-    }
-    ::close(fd);
+        return true;
+    });
     uint8_t digest[SHA256_DIGEST_SIZE];
     sha256_digest(&ctx, sizeof digest, digest);
     std::string hex;

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/log.h"
 
 namespace storkit {
@@ -23,13 +24,6 @@ struct ArchiveFree {
     void operator()(archive* a) const { archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 ArchivePtr open_image(const std::string& path) {
     ArchivePtr a(archive_read_new());
@@ -63,9 +57,7 @@ std::vector<std::string> split(std::string_view p) {
 }
 
 std::string join(const std::vector<std::string>& parts) {
-    std::string out;
-    for (const std::string& s : parts) out += (out.empty() ? "" : "/") + s;
-    return out;
+    return fmt::format("{}", fmt::join(parts, "/"));
 }
 
 enum class Kind { kFile, kDir, kSymlink, kHardlink, kOther };
@@ -139,8 +131,8 @@ void write_file(archive* a, archive_entry* e, const std::string& root, const std
     make_parents(root, rel);
     std::string path = root + "/" + rel;
     mode_t mode = (archive_entry_perm(e) & 0111) ? 0755 : 0644;
-    Fd out{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)};
-    if (out.fd < 0) throw Error(fmt::format("{}: cannot create: {}", path, errno_text(errno)));
+    UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (!out) throw Error(fmt::format("{}: cannot create: {}", path, errno_text(errno)));
     const void* buf = nullptr;
     size_t len = 0;
     la_int64_t off = 0;
@@ -151,7 +143,7 @@ void write_file(archive* a, archive_entry* e, const std::string& root, const std
             throw Error(fmt::format("{}: reading image: {}", rel, archive_error_string(a)));
         const char* p = static_cast<const char*>(buf);
         while (len > 0) {
-            ssize_t n = ::pwrite(out.fd, p, len, off);
+            ssize_t n = ::pwrite(out.get(), p, len, off);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw Error(fmt::format("{}: write: {}", path, errno_text(errno)));
             p += n;
@@ -161,10 +153,10 @@ void write_file(archive* a, archive_entry* e, const std::string& root, const std
         }
         tick(done);
     }
-    if (::ftruncate(out.fd, archive_entry_size(e)) < 0)
+    if (::ftruncate(out.get(), archive_entry_size(e)) < 0)
         throw Error(fmt::format("{}: truncate: {}", path, errno_text(errno)));
     struct timespec times[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(e), 0}};
-    ::futimens(out.fd, times);
+    ::futimens(out.get(), times);
 }
 
 }  // namespace
@@ -291,15 +283,15 @@ BootFiles find_boot_files(const std::function<bool(const std::string&)>& is_file
          "install/netboot/ubuntu-installer/amd64/initrd.gz", "debian"},
         {"install/vmlinuz", "install/initrd.gz", "debian"},
     };
-    std::string tried;
+    std::vector<std::string> tried;
     for (const BootFiles& l : layouts) {
         if (is_file(l.kernel) && is_file(l.initrd)) return l;
-        tried += (tried.empty() ? "" : ", ") + l.kernel + " + " + l.initrd;
+        tried.push_back(l.kernel + " + " + l.initrd);
     }
     throw Error(
         fmt::format("{}: no installer kernel and initrd at the usual places ({}); "
                     "set iso.kernel and iso.initrd",
-                    image_name, tried));
+                    image_name, fmt::join(tried, ", ")));
 }
 
 std::string default_kernel_args(const std::string& family) {

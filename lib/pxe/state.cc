@@ -10,6 +10,7 @@
 
 #include "core/config_file.h"
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/log.h"
 
 namespace storkit {
@@ -18,22 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-void write_all(int fd, const std::string& data, const std::string& path) {
-    size_t off = 0;
-    while (off < data.size()) {
-        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(fmt::format("{}: write: {}", path, errno_text(errno)));
-        off += static_cast<size_t>(n);
-    }
-}
-
 }  // namespace
-
-double now_seconds() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string resolve_pxe_state_dir(const std::string& option, const std::string& config_path) {
     if (!option.empty()) return option;
@@ -65,16 +51,10 @@ FileLock PxeState::lock(std::chrono::milliseconds wait) const {
 void PxeState::append(const PxeEvent& e) const {
     std::string file = path("events.jsonl");
     std::string line = e.to_json().dump() + "\n";
-    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(fmt::format("{}: cannot open: {}", file, errno_text(errno)));
-    try {
-        write_all(fd, line, file);
-        if (::fsync(fd) < 0) throw Error(fmt::format("{}: fsync: {}", file, errno_text(errno)));
-    } catch (...) {
-        ::close(fd);
-        throw;
-    }
-    ::close(fd);
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) throw Error(fmt::format("{}: cannot open: {}", file, errno_text(errno)));
+    write_all(fd.get(), line, file);
+    if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", file, errno_text(errno)));
 }
 
 LeaseTable PxeState::leases() const {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/clock.h"
 #include "core/statefile.h"
 #include "pxe/event.h"
 #include "pxe/table.h"
@@ -53,7 +54,5 @@ class PxeState {
 // The whole of recording one event: lock, append, apply, save. Returns false when a TFTP or
 // phase event could not be tied to a MAC (it is in the log all the same).
 bool record_event(const PxeState& state, const PxeEvent& e);
-
-double now_seconds();
 
 }  // namespace storkit
