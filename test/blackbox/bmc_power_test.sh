@@ -4,6 +4,7 @@
 # Each simulated node records every chassis command with a timestamp (scripts/testbed/bmc-sim),
 # so the checks look at what the BMCs really saw, not only at what bmc-power says.
 source "$(dirname "$0")/lib.sh"
+plan 79
 
 SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
 export BASE=$T/bmc PORT=623 SILENT=1 WRONG_PASSWORD=21
@@ -240,3 +241,4 @@ expect_rc 0 "once it runs again, the formerly dead BMC answers" "${BP[@]}" --hos
 # --- the password never shows -----------------------------------------------------------------
 if grep -q secret <<<"$ALL_OUTPUT"; then fail "the password appears in no output"; else
     pass "the password appears in no output"; fi
+done_testing

@@ -1,6 +1,9 @@
 # Shared by every black-box test (test/blackbox/*_test.sh): a scratch directory removed at
-# exit, clean-up hooks, and checks that count results. The run ends with the line
-# "N passed, N failed" and exits 1 if any check failed.
+# exit, clean-up hooks, and checks that count results. A test declares how many checks it runs
+# (`plan N`) and ends with `done_testing`. The run ends with the line "N passed, N failed" and
+# exits 0 only when every check passed, exactly the planned number ran, and the script reached
+# done_testing: an abort part-way (an unbound variable, a bare `exit`, a crash) fails the test.
+# `skip_all REASON` exits 77, which CTest reports as skipped.
 set -u
 : "${STORKIT_BIN:?set STORKIT_BIN to the bin directory of a build}"
 : "${STORKIT_SRC:?set STORKIT_SRC to the source tree}"
@@ -10,19 +13,45 @@ T=$(mktemp -d /tmp/storkit-test.XXXXXX)
 chmod 755 "$T"
 _passed=0
 _failed=0
+_planned=""
+_complete=0
+_skipped=0
 _cleanups=()
+
+# plan N: the test runs exactly N checks.
+plan() { _planned=$1; }
+# done_testing: the last line of every test; reaching it is what makes a run complete.
+done_testing() {
+    _complete=1
+    exit 0
+}
+# skip_all REASON: the test cannot run here (CTest shows it as skipped, never as passed).
+skip_all() {
+    echo "skipped: $1"
+    _skipped=1
+    exit 77
+}
 
 # at_exit CMD...: run CMD when the test ends (last registered runs first).
 at_exit() { _cleanups+=("$*"); }
 
 _finish() {
-    local i
+    local rc=$1 i ran
     for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1 || true; done
     rm -rf "$T"
+    [ "$_skipped" = 1 ] && return 77
+    ran=$((_passed + _failed))
+    if [ "$_complete" != 1 ]; then
+        fail "the test ran to its end" "it stopped after $ran checks (exit $rc) before done_testing"
+    elif [ -z "$_planned" ]; then
+        fail "the test states its plan" "no 'plan N' line"
+    elif [ "$ran" != "$_planned" ]; then
+        fail "the test ran its plan" "$ran checks ran, $_planned planned"
+    fi
     echo "$_passed passed, $_failed failed"
     [ "$_failed" -eq 0 ]
 }
-trap '_finish; exit $?' EXIT
+trap '_finish $?; exit $?' EXIT
 trap 'exit 130' INT TERM
 
 pass() { _passed=$((_passed + 1)); echo "ok - $1"; }

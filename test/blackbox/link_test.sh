@@ -4,6 +4,7 @@
 # started every minute on every node, must not pay for IPMI, ISO or libvirt code they never run.
 # And an install ships no private shared library.
 source "$(dirname "$0")/lib.sh"
+plan 38
 
 # The libraries each part adds, as their SONAME prefixes.
 libvirt="libvirt"
@@ -52,3 +53,4 @@ expect_eq "$RC" 0 "cmake --install into a scratch prefix"
 libs=$(find "$T/inst" -name '*.so*' -o -name '*.a' | tr '\n' ' ')
 expect_eq "$libs" "" "the install holds no library"
 [ -x "$T/inst/bin/mgmtvm-reconcile" ] && pass "the install holds the tools" || fail "the install holds the tools"
+done_testing

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every tool has a man page, and every option its --help lists is documented there.
 source "$(dirname "$0")/lib.sh"
+plan 87
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)
@@ -26,3 +27,4 @@ for tool in "$STORKIT_SRC"/tools/*.cc; do
             fail "$name: $opt documented" "$page does not mention $opt"
     done
 done
+done_testing

@@ -2,6 +2,7 @@
 # The command backend's optional lease, fencing and shared store, driven by a file-based
 # stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 2 s.
 source "$(dirname "$0")/lib.sh"
+plan 18
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -72,3 +73,4 @@ sed 's|"lease_release": \[[^]]*\],||' "$CONF" >"$T/bad.json"
 run mgmtvm-reconcile --config "$T/bad.json"
 expect_eq "$RC" 2 "an incomplete set of lease commands is a config error"
 expect_match "$ERR" "needs all four of lease_acquire, lease_renew, lease_release and lease_holder" "it names them"
+done_testing

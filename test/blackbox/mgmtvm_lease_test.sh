@@ -2,6 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
+plan 64
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -187,3 +188,4 @@ tick node3
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "the master starts the VM afresh"
 expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node1 by node3" "after fencing node1's clients"
 expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "running,node3,8" "one fresh copy, under a new epoch"
+done_testing

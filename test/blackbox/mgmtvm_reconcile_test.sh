@@ -3,6 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
+plan 102
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -237,3 +238,4 @@ expect_match "$ERR" "--node node9: not one of the nodes" "unknown --node: messag
 run mgmtvm-reconcile --frobnicate
 expect_eq "$RC" 2 "unknown option: exit 2"
 expect_eq "$(state node2)" "running" "after all bad configs the VM still runs where it did"
+done_testing

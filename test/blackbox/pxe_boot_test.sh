@@ -5,6 +5,7 @@
 # DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
 # them, node 9 never asks for an address. The BMCs record every chassis command with its time.
 source "$(dirname "$0")/lib.sh"
+plan 47
 
 for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -202,3 +203,4 @@ expect_eq "$(jq -r '.nodes.node004.bmc' "$T/state3/pxe/nodes.json")" "$NET.4" \
     "the node table has their BMC addresses"
 run pxe-provision --config "$T/disc.json" discover --json
 expect_eq "$(json '.added | length')" 0 "a second discover adds nothing"
+done_testing

@@ -4,6 +4,7 @@
 # with real DHCP (busybox udhcpc, BIOS and UEFI client architectures), TFTP and HTTP clients
 # (curl) in another, joined by a veth. Addresses are from 198.18.0.0/15 only.
 . "$STORKIT_SRC/test/blackbox/lib.sh"
+plan 116
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq grub-script-check sha256sum; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -326,3 +327,4 @@ for fw in auto bios uefi; do
         expect_eq "$RC/$ERR" "0/" "lighttpd -tt: firmware $fw, loader $loader"
     done
 done
+done_testing

@@ -4,6 +4,7 @@
 # phases. Server and clients live in two network namespaces of this test joined by a veth pair
 # (198.18.0.0/15 addresses only), removed at exit.
 source "$(dirname "$0")/lib.sh"
+plan 41
 
 ID=$$
 NS_S=storkit-pxs-$ID NS_C=storkit-pxc-$ID
@@ -218,3 +219,4 @@ expect_eq "$(jq -r '.leases[] | select(.mac == "'"$(mac 9)"'") | .hostname' "$P/
     "it is recorded as the host name"
 expect_rc 2 "without arguments and outside CGI there is nothing to do" \
     env -u GATEWAY_INTERFACE pxe-report --state-dir "$P"
+done_testing

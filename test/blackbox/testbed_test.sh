@@ -5,6 +5,7 @@
 # /run/libvirt/common/system.token); a daemon that holds it while a test SIGSTOPs it, or any
 # other process holding it, would hang every daemon that shares the file.
 source "$(dirname "$0")/lib.sh"
+plan 7
 
 NODES=$STORKIT_SRC/scripts/testbed/libvirt-nodes
 export BASE=$T/lv
@@ -50,3 +51,4 @@ kill -CONT "$("$NODES" pid 1)"
 # The daemons never touched the machine's runtime directory: each has its own.
 expect_eq "$(find "$BASE"/node*/private -name system.token | wc -l)" 2 \
     "each node has its own libvirt token"
+done_testing
