@@ -2,7 +2,7 @@
 # Start-up cost of the tools started most often: pxe-report recording one DHCP event (dnsmasq
 # starts it per lease, lighttpd per CGI request) and a healthy no-op mgmtvm-reconcile tick
 # (every minute on every node), for one or two builds side by side in one run. Prints the median
-# wall time of RUNS runs (hyperfine, default 20) and the median max RSS.
+# wall time of RUNS runs (default 20) and the median max RSS.
 #   test/bench/startup_bench.sh [BIN [OTHER_BIN]] [RUNS]     (after scripts/build)
 # e.g. test/bench/startup_bench.sh build/bin /tmp/old/build/bin: ratios are BIN / OTHER_BIN.
 set -euo pipefail
@@ -32,30 +32,40 @@ cat >"$W/mgmtvm.json" <<JSON
 JSON
 virsh -q -c "$u1" create "$XML" >/dev/null
 
-median_ms() { jq '.results[0].median * 1000' "$1"; }
-rss_mb() {
-    for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>&1 || true
-        cat "$W/.t"
-    done | sort -n | awk '{a[NR]=$1} END{printf "%.1f", a[int((NR+1)/2)]/1024}'
+# Runs are interleaved (build after build, round after round) after 3 warm-up rounds, so a
+# change in the machine's load touches every build alike. Each run is timed from this shell
+# around /usr/bin/time, which also gives its max RSS.
+args_for() {
+    if [ "$1" = pxe-report ]; then
+        echo "$2/pxe-report --state-dir $W/pxe old 52:54:00:00:00:01 198.18.0.10 node1"
+    else
+        echo "$2/mgmtvm-reconcile --config $W/mgmtvm.json"
+    fi
 }
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
-printf '%-22s %-40s %10s %9s\n' "command" "build" "median" "max RSS"
-declare -A first
+printf '%-18s %-40s %10s %9s\n' "command" "build" "median" "max RSS"
 for cmd in pxe-report mgmtvm-reconcile; do
-    for bin in "${BINS[@]}"; do
-        if [ "$cmd" = pxe-report ]; then
-            args=("$bin/pxe-report" --state-dir "$W/pxe" old 52:54:00:00:00:01 198.18.0.10 node1)
-        else
-            args=("$bin/mgmtvm-reconcile" --config "$W/mgmtvm.json")
-        fi
-        hyperfine -N -w 3 -r "$RUNS" --export-json "$W/h.json" "${args[*]}" >/dev/null 2>&1 ||
-            { echo "$cmd ($bin): the command failed" >&2; exit 1; }
-        ms=$(median_ms "$W/h.json")
-        rss=$(rss_mb "${args[@]}")
+    for ((round = 0; round < RUNS + 3; round++)); do
+        for ((b = 0; b < ${#BINS[@]}; b++)); do
+            read -r -a argv <<<"$(args_for "$cmd" "${BINS[b]}")"
+            t0=$EPOCHREALTIME
+            /usr/bin/time -f "%M" -o "$W/.rss" "${argv[@]}" >/dev/null 2>"$W/.err" ||
+                { echo "$cmd (${BINS[b]}) failed: $(cat "$W/.err")" >&2; exit 1; }
+            t1=$EPOCHREALTIME
+            ((round < 3)) && continue
+            echo "$t0 $t1" | awk '{printf "%.3f\n", ($2 - $1) * 1000}' >>"$W/ms.$b"
+            tail -n1 "$W/.rss" >>"$W/rss.$b"
+        done
+    done
+    for ((b = 0; b < ${#BINS[@]}; b++)); do
+        ms=$(median <"$W/ms.$b")
+        rss=$(median <"$W/rss.$b")
+        ((b == 0)) && first=$ms
         ratio=""
-        [ -n "${first[$cmd]:-}" ] && ratio=$(printf '  %.2fx of the first' "$(echo "$ms / ${first[$cmd]}" | bc -l)")
-        first[$cmd]=${first[$cmd]:-$ms}
-        printf '%-22s %-40s %7.2f ms %6s MB%s\n' "$cmd" "$bin" "$ms" "$rss" "$ratio"
+        ((b > 0)) && ratio=$(printf '  %.2fx of the first' "$(echo "$ms / $first" | bc -l)")
+        printf '%-18s %-40s %7.2f ms %6.1f MB%s\n' "$cmd" "${BINS[b]}" "$ms" \
+            "$(echo "$rss / 1024" | bc -l)" "$ratio"
+        rm -f "$W/ms.$b" "$W/rss.$b"
     done
 done
