@@ -4,8 +4,8 @@
 # address: one reservation and one kickstart to rewrite). Side by side with the form an operator
 # would write by hand and Cobbler's sync takes: a script that regenerates every file of every
 # node on each run, one process per templated file. Prints wall time and max RSS, medians of
-# RUNS runs (default 5; the script, which does the same work every run, PEER_RUNS, default 3),
-# and the ratios.
+# RUNS runs each (default 5), and the ratios. storkit and the script run interleaved, after one
+# warm-up run each, and every row measures both on that row's own work.
 #   test/bench/pxe_prepare_bench.sh [RUNS] [SIZES]     (after scripts/build)
 #   e.g. test/bench/pxe_prepare_bench.sh 5 "1000 10000";  PEER=0 skips the script;
 #   TMPDIR=/dev/shm puts everything on tmpfs, without the disk file system's cost.
@@ -15,7 +15,6 @@ BIN=${STORKIT_BIN:-$SRC/build/bin}
 RUNS=${1:-5}
 SIZES=${2:-1000 10000}
 PEER=${PEER:-1}
-PEER_RUNS=${PEER_RUNS:-3}
 LOADER=${LOADER:-ipxe}
 W=$(mktemp -d "${TMPDIR:-/tmp}/storkit-bench.XXXXXX")
 chmod 755 "$W"
@@ -88,28 +87,42 @@ done <"$1"
 EOF
 chmod +x "$W/naive.sh"
 
-# measure CMD...: "wall_s max_rss_kb", the median of each over RUNS runs; $BEFORE runs first.
-# Wall time from the shell's clock around the run (/usr/bin/time's own start, about 1 ms, is
-# included; its %e has only 10 ms steps); max RSS from /usr/bin/time.
+# pair "STORKIT-BEFORE" "PEER-BEFORE": "wall rss wall rss" for storkit (${PP[@]}) and the
+# script (${NAIVE[@]}), medians over RUNS rounds; each round runs one storkit run and one script
+# run, each after its own BEFORE (not timed); a first round warms both up and is not counted.
+# Wall time from the shell's clock around /usr/bin/time (about 1 ms of its own; its %e has only
+# 10 ms steps); max RSS from /usr/bin/time.
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-measure() {
-    local start end
-    : >"$W/.runs"
-    for ((i = 0; i < RUNS; i++)); do
-        eval "${BEFORE:-true}"
-        start=$EPOCHREALTIME
-        /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>"$W/.err" ||
-            { echo "failed: $*" >&2; cat "$W/.err" >&2; exit 1; }
-        end=$EPOCHREALTIME
-        echo "$(echo "$end - $start" | bc -l) $(cat "$W/.t")" >>"$W/.runs"
-    done
-    echo "$(cut -d' ' -f1 "$W/.runs" | median) $(cut -d' ' -f2 "$W/.runs" | median)"
+once() {  # once OUTFILE CMD...
+    local out=$1 start end
+    shift
+    start=$EPOCHREALTIME
+    /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>"$W/.err" ||
+        { echo "failed: $*" >&2; cat "$W/.err" >&2; exit 1; }
+    end=$EPOCHREALTIME
+    echo "$(echo "$end - $start" | bc -l) $(cat "$W/.t")" >>"$out"
 }
-row() {  # TITLE "wall rss" [PEER "wall rss"]
-    local title=$1 s=$2 p=${3:-}
-    local sw=${s% *} sm=${s#* }
-    if [ -n "$p" ]; then
-        local pw=${p% *} pm=${p#* }
+pair() {
+    local i
+    : >"$W/.s"
+    : >"$W/.p"
+    for ((i = 0; i <= RUNS; i++)); do
+        eval "$1"
+        once "$W/.s" "${PP[@]}"
+        if [ "$PEER" = 1 ]; then
+            eval "$2"
+            once "$W/.p" "${NAIVE[@]}"
+        fi
+        if ((i == 0)); then : >"$W/.s"; : >"$W/.p"; fi
+    done
+    local p="-"
+    [ "$PEER" = 1 ] && p="$(cut -d' ' -f1 "$W/.p" | median) $(cut -d' ' -f2 "$W/.p" | median)"
+    echo "$(cut -d' ' -f1 "$W/.s" | median) $(cut -d' ' -f2 "$W/.s" | median) $p"
+}
+row() {  # TITLE "wall rss peer_wall peer_rss" (peer "-" when not measured)
+    local title=$1 sw sm pw pm
+    read -r sw sm pw pm <<<"$2"
+    if [ "$pw" != - ]; then
         printf '%-34s %9.1f ms %7.1f MB %11.0f ms %7.1f MB %8.1fx\n' "$title" \
             "$(echo "$sw*1000" | bc -l)" "$(echo "$sm/1024" | bc -l)" \
             "$(echo "$pw*1000" | bc -l)" "$(echo "$pm/1024" | bc -l)" "$(echo "$pw/$sw" | bc -l)"
@@ -123,29 +136,28 @@ PP=("$BIN/pxe-provision" --config "$W/pxe.json" prepare)
 echo "pxe-provision prepare, loader $LOADER, median of $RUNS runs, $(nproc) CPUs," \
     "files on $(df --output=fstype "$W" | tail -1), load average $(cut -d' ' -f1 /proc/loadavg)"
 printf '%-34s %12s %10s %14s %10s %9s\n' "" "storkit" "max RSS" "regenerate-all" "max RSS" "speed"
+NAIVE=("$W/naive.sh" "$W/nodes.txt" "$W/naive")
+export KS=$W/ks.in
 for n in $SIZES; do
     config "$n" 0
     "${PP[@]}" >/dev/null  # extracts the image into the cache once
-    awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
-        printf "node%05d 52:54:00:%02x:%02x:%02x 198.18.%d.%d\n", i, int(i/65536)%256, int(i/256)%256, i%256,
-            1 + int((i-1)/254), (i-1)%254 + 1 }' >"$W/nodes.txt"
-    peer=""
-    if [ "$PEER" = 1 ]; then
-        export KS=$W/ks.in
-        peer=$(RUNS=$PEER_RUNS measure "$W/naive.sh" "$W/nodes.txt" "$W/naive")
-    fi
-    BEFORE="rm -rf '$D/tftp' '$D/www' '$D/etc' '$D/state/pxe/dhcp-hosts' '$D/state/pxe/files.manifest' '$D/state/pxe/nodes.json'"
-    full=$(measure "${PP[@]}")
-    BEFORE=true
-    again=$(measure "${PP[@]}")
-    # Every run flips node00001's address: one node changed each time.
-    BEFORE='if grep -q 198.18.0.77 "$W/pxe.json"; then config $n 0; else config $n 1; fi'
-    one=$(measure "${PP[@]}")
-    BEFORE=true
+    # nodes.txt follows pxe.json: node00001 at 198.18.0.77 when the config gives it that address.
+    nodes_txt='awk -v n="$n" -v ch="$(grep -c 198.18.0.77 "$W/pxe.json")" "BEGIN { for (i = 1; i <= n; i++)
+        printf \"node%05d 52:54:00:%02x:%02x:%02x %s\\n\", i, int(i/65536)%256, int(i/256)%256, i%256,
+            (i == 1 && ch) ? \"198.18.0.77\" : sprintf(\"198.18.%d.%d\", 1 + int((i-1)/254), (i-1)%254 + 1) }" >"$W/nodes.txt"'
+    eval "$nodes_txt"
+    # Full generation: both start from empty output.
+    full=$(pair "rm -rf '$D/tftp' '$D/www' '$D/etc' '$D/state/pxe/dhcp-hosts' '$D/state/pxe/files.manifest' '$D/state/pxe/nodes.json'" \
+        "rm -rf '$W/naive'")
+    # Nothing changed: both rerun over their own previous output.
+    again=$(pair true true)
+    # One node changed: every round flips node00001's address, for both.
+    flip='if grep -q 198.18.0.77 "$W/pxe.json"; then config $n 0; else config $n 1; fi; '"$nodes_txt"
+    one=$(pair "$flip" true)
     changed=$("${PP[@]}" --json | jq '.changed_files | length')
-    row "$n nodes: full generation" "$full" "$peer"
-    row "$n nodes: rerun, nothing changed" "$again" "$peer"
-    row "$n nodes: one node changed" "$one" "$peer"
+    row "$n nodes: full generation" "$full"
+    row "$n nodes: rerun, nothing changed" "$again"
+    row "$n nodes: one node changed" "$one"
     [ "$changed" = 0 ] || { echo "a rerun changed $changed files" >&2; exit 1; }
 done
 echo

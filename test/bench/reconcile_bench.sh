@@ -2,7 +2,7 @@
 # One healthy no-op tick on a 3-node test bed (the VM runs on the master), storkit's
 # mgmtvm-reconcile side by side with the published method's own form: a shell script that asks
 # the same storage commands and every node through virsh. Prints wall time and max RSS
-# (medians of RUNS runs, default 21) and the ratios.
+# (medians of RUNS runs, default 21, the two forms interleaved) and the ratios.
 #   test/bench/reconcile_bench.sh [RUNS]        (after scripts/build)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,32 +49,29 @@ exit 0
 SH
 chmod +x "$W/tick.sh"
 
-# wall NAME CMD...: median wall seconds of RUNS runs (hyperfine, no shell in between)
-wall() {
-    local name=$1
+# scenario TITLE: both forms as the test bed stands now, interleaved (one storkit run, one
+# script run, RUNS rounds after 3 warm-up rounds), each timed from this shell's clock around
+# /usr/bin/time, which gives its max RSS.
+median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+once() {  # once OUTFILE CMD...
+    local out=$1 start end
     shift
-    hyperfine -N -w 3 -r "$RUNS" --export-json "$W/$name.json" "$*" >/dev/null 2>&1 ||
-        { echo "$name: the command failed" >&2; exit 1; }
-    jq '.results[0].median' "$W/$name.json"
+    start=$EPOCHREALTIME
+    /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
+    end=$EPOCHREALTIME
+    echo "$(echo "($end - $start) * 1000" | bc -l) $(cat "$W/.t")" >>"$out"
 }
-# rss CMD...: median max RSS in KB of RUNS runs
-rss() {
-    for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f "%M" -o "$W/.t" "$@" >/dev/null 2>&1
-        cat "$W/.t"
-    done | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
-}
-
-# scenario TITLE: measures both forms as the test bed stands now
 scenario() {
-    local sw hw sm hm
-    sw=$(wall storkit "$BIN/mgmtvm-reconcile" --config "$W/mgmtvm.json")
-    hw=$(wall shell "$W/tick.sh")
-    sm=$(rss "$BIN/mgmtvm-reconcile" --config "$W/mgmtvm.json")
-    hm=$(rss "$W/tick.sh")
-    printf '%-44s %8.1f ms %8.1f ms %6.2fx %8.1f MB %8.1f MB\n' "$1" "$(echo "$sw * 1000" | bc -l)" \
-        "$(echo "$hw * 1000" | bc -l)" "$(echo "$hw / $sw" | bc -l)" \
-        "$(echo "$sm / 1024" | bc -l)" "$(echo "$hm / 1024" | bc -l)"
+    local i sw hw sm hm
+    for ((i = 0; i < RUNS + 3; i++)); do
+        ((i == 3)) && : >"$W/s" && : >"$W/h"
+        once "$W/s" "$BIN/mgmtvm-reconcile" --config "$W/mgmtvm.json"
+        once "$W/h" "$W/tick.sh"
+    done
+    sw=$(cut -d' ' -f1 "$W/s" | median) sm=$(cut -d' ' -f2 "$W/s" | median)
+    hw=$(cut -d' ' -f1 "$W/h" | median) hm=$(cut -d' ' -f2 "$W/h" | median)
+    printf '%-44s %8.1f ms %8.1f ms %6.2fx %8.1f MB %8.1f MB\n' "$1" "$sw" "$hw" \
+        "$(echo "$hw / $sw" | bc -l)" "$(echo "$sm / 1024" | bc -l)" "$(echo "$hm / 1024" | bc -l)"
 }
 
 printf '%-44s %11s %11s %7s %11s %11s\n' "healthy no-op tick, 3 nodes, $RUNS runs" "storkit" "shell" "speed" "RSS storkit" "RSS shell"
