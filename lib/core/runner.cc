@@ -29,9 +29,19 @@ std::string one_line(std::string s) {
     return s;
 }
 
+// Lines said while the tool works (Report::line) go out at once, so they keep their place among
+// the diagnostics on stderr; --json drops them.
+void wire_lines(const CommonOptions& common, Report& report) {
+    if (common.json)
+        report.on_line = [](const std::string&) {};
+    else
+        report.on_line = [](const std::string& s) { std::cout << s << '\n' << std::flush; };
+}
+
 int finish(const CommonOptions& common, Report& report) {
     if (report.failed && report.rc == 0) report.rc = kExitFailed;
     if (!report.failed && report.changed && common.detailed_exitcode) report.rc = kExitChanged;
+    if (!report.response.empty()) std::cout << report.response << std::flush;
     if (!common.json && !report.text.empty()) std::cout << report.text << std::flush;
     if (common.json) {
         std::cout << report.to_json().dump() << std::endl;
@@ -88,6 +98,7 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
         // With --syslog every run leaves its one-line result there, whatever the verbosity.
         log::setup(spec.name, common.syslog ? std::max(common.verbosity, 1) : common.verbosity,
                    common.syslog);
+        wire_lines(common, report);
         spec.run(common, report);
         rc = finish(common, report);
     } catch (const Error& e) {

@@ -30,8 +30,9 @@ struct ToolSpec {
     std::function<void(const CommonOptions& common, Report& report)> run;
 };
 
-// Parses argv, runs the tool, prints the result and returns the process exit code:
-// help/version -> 0, parse error -> 2, storkit::Error -> its code, anything else -> 1.
+// Parses argv, runs the tool, prints the result (the report's output, core/report.h) and returns
+// the process exit code: help/version -> 0, parse error -> 2, storkit::Error -> its code,
+// anything else -> 1. The only code that writes to stdout.
 int run_tool(const ToolSpec& spec, int argc, char** argv);
 
 // The version string every tool reports.
