@@ -1,6 +1,5 @@
 #include "pxe/boot_command.h"
 
-#include <iostream>
 #include <thread>
 
 #include "bmc/power_action.h"
@@ -41,14 +40,18 @@ std::vector<PlanNode> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
 
 class BootRun {
   public:
-    BootRun(const CommonOptions& common, const BootOptions& opts, PxeConfig cfg)
-        : common_(common), opts_(opts), cfg_(std::move(cfg)), state_(cfg_.pxe_state()) {
+    BootRun(const CommonOptions& common, const BootOptions& opts, PxeConfig cfg, Report& report)
+        : common_(common),
+          opts_(opts),
+          cfg_(std::move(cfg)),
+          state_(cfg_.pxe_state()),
+          report_(report) {
         settings_.wave = static_cast<size_t>(cfg_.power_wave);
         settings_.interval_s = cfg_.power_interval_ms / 1000.0;
         settings_.bind_timeout_s = cfg_.bind_timeout_ms / 1000.0;
     }
 
-    void run(Report& report);
+    void run();
 
   private:
     void load();
@@ -59,8 +62,9 @@ class BootRun {
     }
     void power(const std::vector<std::string>& names);
     void bind(const BootStep& step);
-    void say(const std::string& line) const {
-        if (!common_.json) std::cout << line << std::endl;
+    // Progress, shown as the boot goes (a run takes minutes).
+    void say(const std::string& line) {
+        report_.line(line);
         log::debug("{}", line);
     }
 
@@ -68,6 +72,7 @@ class BootRun {
     const BootOptions& opts_;
     PxeConfig cfg_;
     PxeState state_;
+    Report& report_;
     BootSettings settings_;
     BootState boot_;
     std::vector<PlanNode> nodes_;
@@ -145,7 +150,7 @@ void BootRun::bind(const BootStep& step) {
     state_.save(state_.leases(), now_seconds());
 }
 
-void BootRun::run(Report& report) {
+void BootRun::run() {
     // One boot (or prepare) at a time: they share the node table.
     std::optional<FileLock> lock;
     if (!common_.dry_run) {
@@ -198,33 +203,33 @@ void BootRun::run(Report& report) {
         by_state[to_string(r.state)].push_back(name);
         nodes[name] = {{"state", to_string(r.state)}, {"mac", r.mac}, {"error", r.error}};
     }
-    report.changed = acted;
-    report.data["subcommand"] = "boot";
-    report.data["dry_run"] = common_.dry_run;
-    report.data["waves"] = waves_;
-    report.data["nodes"] = nodes;
-    report.data["states"] = by_state;
+    report_.changed = acted;
+    report_.data["subcommand"] = "boot";
+    report_.data["dry_run"] = common_.dry_run;
+    report_.data["waves"] = waves_;
+    report_.data["nodes"] = nodes;
+    report_.data["states"] = by_state;
     std::vector<std::string> trouble;
     for (const char* s : {"failed", "unbound", "no-bmc"})
         for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
     std::string counts;
     for (const auto& [s, names] : by_state)
         counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", names.size(), s);
-    report.msg = fmt::format("boot: {}", counts);
+    report_.msg = fmt::format("boot: {}", counts);
     if (!by_state["bound"].empty())
-        report.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
-                                  fmt::join(by_state["bound"], " "));
+        report_.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
+                                   fmt::join(by_state["bound"], " "));
     if (!trouble.empty()) {
-        report.failed = true;
-        report.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
+        report_.failed = true;
+        report_.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
     }
 }
 
 }  // namespace
 
 void pxe_boot_command(const CommonOptions& common, const BootOptions& opts, Report& report) {
-    BootRun run(common, opts, load_pxe_config(common.config));
-    run.run(report);
+    BootRun run(common, opts, load_pxe_config(common.config), report);
+    run.run();
 }
 
 }  // namespace storkit
