@@ -57,6 +57,15 @@ int finish(const CommonOptions& common, Report& report) {
 
 }  // namespace
 
+void exit_now(const CommonOptions& common, const Report& report) {
+    // Unlike finish(), nothing goes to syslog with --json: the tick deadline never did that.
+    if (common.json)
+        std::cout << report.to_json().dump() << std::endl;
+    else
+        log::error("{}", report.msg);
+    _exit(report.rc);
+}
+
 int run_tool(const ToolSpec& spec, int argc, char** argv) {
     CommonOptions common;
     Report report;

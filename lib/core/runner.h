@@ -35,6 +35,11 @@ struct ToolSpec {
 // anything else -> 1. The only code that writes to stdout.
 int run_tool(const ToolSpec& spec, int argc, char** argv);
 
+// Ends the process at once, from any thread and without running destructors, with `report` (a
+// failed run) as its result: the JSON object on stdout with --json, else `tool: error: msg` on
+// stderr; the exit code is report.rc. For a deadline that leaves the work stuck.
+[[noreturn]] void exit_now(const CommonOptions& common, const Report& report);
+
 // The version string every tool reports.
 const char* version();
 
