@@ -55,6 +55,24 @@ int finish(const CommonOptions& common, Report& report) {
     return report.rc;
 }
 
+// The options every tool has (CommonOptions).
+void add_common_options(const ToolSpec& spec, CLI::App& app, CommonOptions& common) {
+    app.set_version_flag("--version", fmt::format("{} {}", spec.name, version()));
+    app.add_flag("--json", common.json, "Print the result as one JSON object on stdout");
+    app.add_flag("-v,--verbose", common.verbosity, "Explain what happens (repeat for more)");
+    app.add_flag("--syslog", common.syslog, "Send diagnostics to syslog instead of stderr");
+    app.add_flag("--detailed-exitcode", common.detailed_exitcode,
+                 "Exit 3 when the run succeeded and changed something");
+    if (spec.has_dry_run)
+        app.add_flag("-n,--dry-run", common.dry_run, "Say what would be done, change nothing");
+    if (!spec.default_config.empty()) {
+        common.config = spec.default_config;
+        app.add_option("--config", common.config, "Configuration file")->capture_default_str();
+    }
+    // Common options may also follow a subcommand: `mgmtvm-maint set --global -v`.
+    app.fallthrough();
+}
+
 }  // namespace
 
 void exit_now(const CommonOptions& common, const Report& report) {
@@ -72,20 +90,7 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
     report.tool = spec.name;
     log::setup(spec.name, 0, false);  // until the options are known
     CLI::App app(spec.description, spec.name);
-    app.set_version_flag("--version", fmt::format("{} {}", spec.name, version()));
-    app.add_flag("--json", common.json, "Print the result as one JSON object on stdout");
-    app.add_flag("-v,--verbose", common.verbosity, "Explain what happens (repeat for more)");
-    app.add_flag("--syslog", common.syslog, "Send diagnostics to syslog instead of stderr");
-    app.add_flag("--detailed-exitcode", common.detailed_exitcode,
-                 "Exit 3 when the run succeeded and changed something");
-    if (spec.has_dry_run)
-        app.add_flag("-n,--dry-run", common.dry_run, "Say what would be done, change nothing");
-    if (!spec.default_config.empty()) {
-        common.config = spec.default_config;
-        app.add_option("--config", common.config, "Configuration file")->capture_default_str();
-    }
-    // Common options may also follow a subcommand: `mgmtvm-maint set --global -v`.
-    app.fallthrough();
+    add_common_options(spec, app, common);
     if (spec.add_options) spec.add_options(app);
 
     int rc = kExitFailed;
