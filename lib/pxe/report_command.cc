@@ -1,5 +1,6 @@
 #include "pxe/report_command.h"
 
+#include <fmt/chrono.h>
 #include <time.h>
 
 #include <cstdlib>
@@ -22,14 +23,15 @@ std::string env(const char* name) {
     return v ? v : "";
 }
 
+// A time in UTC; "-" for none, and for one beyond the calendar (a damaged state file).
 std::string utc(const json& t) {
     if (!t.is_number()) return "-";
-    time_t secs = static_cast<time_t>(t.get<double>());
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    try {
+        return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                           fmt::gmtime(static_cast<time_t>(t.get<double>())));
+    } catch (const fmt::format_error&) {
+        return "-";
+    }
 }
 
 std::string text(const json& v) {

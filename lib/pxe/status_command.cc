@@ -1,5 +1,6 @@
 #include "pxe/status_command.h"
 
+#include <fmt/chrono.h>
 #include <time.h>
 
 #include <set>
@@ -22,14 +23,14 @@ std::string text(const json& v) {
     return "-";
 }
 
+// The time of day in UTC; "-" for none, and for one beyond the calendar (a damaged state file).
 std::string clock_time(const json& t) {
     if (!t.is_number() || t.get<double>() <= 0) return "-";
-    time_t secs = static_cast<time_t>(t.get<double>());
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[16];
-    strftime(buf, sizeof buf, "%H:%M:%SZ", &tm);
-    return buf;
+    try {
+        return fmt::format("{:%H:%M:%SZ}", fmt::gmtime(static_cast<time_t>(t.get<double>())));
+    } catch (const fmt::format_error&) {
+        return "-";
+    }
 }
 
 // The table as a person reads it: one row per node, then the leases of no node.
