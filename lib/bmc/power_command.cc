@@ -1,7 +1,6 @@
 #include "bmc/power_command.h"
 
 #include <filesystem>
-#include <iostream>
 #include <set>
 
 #include "bmc/discover.h"
@@ -108,14 +107,14 @@ void bmc_discover_command(const CommonOptions& common, const BmcPowerOptions& op
     if (common.dry_run) {
         report.msg = fmt::format("would ask {} addresses in {} on port {}",
                                  subnet_hosts(subnet).size(), subnet.str(), d.port);
-        if (!common.json) std::cout << report.msg << "\n";
+        report.line(report.msg);
         return;
     }
     std::vector<FoundBmc> found = discover_bmcs(subnet, d);
     nlohmann::json list = nlohmann::json::array();
     for (const FoundBmc& b : found) {
         list.push_back(b.to_json());
-        if (!common.json) std::cout << b.name << " " << b.host() << "\n";
+        report.line(fmt::format("{} {}", b.name, b.host()));
     }
     report.data["bmcs"] = list;
     report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.str());
@@ -173,13 +172,13 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
     for (const std::string& n : t.no_bmc) {
         failures.push_back(fmt::format("{} (no BMC address)", n));
         list.push_back({{"node", n}, {"ok", false}, {"error", "no BMC address"}});
-        if (!common.json) std::cout << n << ": failed: no BMC address\n";
+        report.line(fmt::format("{}: failed: no BMC address", n));
     }
     if (common.dry_run) {
         std::string what = would_do(*action, settings.boot_mode);
         for (size_t i = 0; i < t.hosts.size(); ++i) {
             list.push_back({{"host", t.hosts[i]}, {"would", what}});
-            if (!common.json) std::cout << label(i) << t.hosts[i] << ": " << what << "\n";
+            report.line(fmt::format("{}{}: {}", label(i), t.hosts[i], what));
         }
         report.data["bmcs"] = list;
         report.msg = fmt::format("dry run: {} on {} BMCs", opts.action, t.hosts.size());
@@ -193,11 +192,10 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
         nlohmann::json j = r.to_json();
         if (!t.names.empty()) j["node"] = t.names[i];
         list.push_back(j);
-        if (!common.json) std::cout << label(i) << r.line() << "\n";
+        report.line(label(i) + r.line());
         if (r.changed) report.changed = true;
         if (!r.ok) failures.push_back(fmt::format("{}{} ({})", label(i), r.host, r.error));
     }
-    std::cout.flush();
     report.data["bmcs"] = list;
     report.data["failed_hosts"] = failures.size();
     size_t total = results.size() + t.no_bmc.size();

@@ -74,6 +74,111 @@ void record_status(ExecResult& r, int status) {
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
 }
 
+// posix_spawn's settings: the pipes as stdin, stdout and stderr; its own process group, so the
+// deadline kills the command and everything it started; no blocked signals, SIGPIPE default.
+struct SpawnSettings {
+    posix_spawn_file_actions_t files;
+    posix_spawnattr_t attr;
+
+    SpawnSettings(const Pipe& in, const Pipe& out, const Pipe& err) {
+        posix_spawn_file_actions_init(&files);
+        posix_spawn_file_actions_adddup2(&files, in.r, 0);
+        posix_spawn_file_actions_adddup2(&files, out.w, 1);
+        posix_spawn_file_actions_adddup2(&files, err.w, 2);
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setpgroup(&attr, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&attr, &none);
+        sigset_t dfl;
+        sigemptyset(&dfl);
+        sigaddset(&dfl, SIGPIPE);
+        posix_spawnattr_setsigdefault(&attr, &dfl);
+        posix_spawnattr_setflags(
+            &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    }
+    ~SpawnSettings() {
+        posix_spawn_file_actions_destroy(&files);
+        posix_spawnattr_destroy(&attr);
+    }
+    SpawnSettings(const SpawnSettings&) = delete;
+    SpawnSettings& operator=(const SpawnSettings&) = delete;
+};
+
+// Starts the command on the pipes; returns posix_spawn's error number (0: started, `pid` set).
+int spawn(const ExecRequest& req, const Pipe& in, const Pipe& out, const Pipe& err, pid_t& pid) {
+    SpawnSettings settings(in, out, err);
+    std::vector<std::string> argv = req.argv;
+    std::vector<std::string> env = build_env(req.env);
+    std::vector<char*> cargv = c_array(argv);
+    std::vector<char*> cenv = c_array(env);
+    return ::posix_spawn(&pid, cargv[0], &settings.files, &settings.attr, cargv.data(),
+                         cenv.data());
+}
+
+// Writes `data` to the command's stdin and closes it (small payloads only; a command that does
+// not read them gets EPIPE).
+void feed_stdin(Pipe& in, const std::string& data) {
+    if (!data.empty()) {
+        struct sigaction ign {
+        }, old{};
+        ign.sa_handler = SIG_IGN;
+        ::sigaction(SIGPIPE, &ign, &old);
+        (void)!::write(in.w, data.data(), data.size());
+        ::sigaction(SIGPIPE, &old, nullptr);
+    }
+    ::close(in.w), in.w = -1;
+}
+
+// A started command as the parent watches it: its pid (and pidfd, when the kernel has them)
+// and the read ends of its stdout and stderr, open until EOF.
+struct Child {
+    pid_t pid;
+    int pidfd;
+    int out_fd, err_fd;
+    bool out_open = true, err_open = true;
+    int status = 0;  // the wait status, once it exited
+};
+
+// Collects the command's output until it exits or `deadline` passes; returns whether it exited.
+bool wait_until(Child& c, Clock::time_point deadline, ExecResult& res) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) return false;
+        pollfd fds[3];
+        int n = 0;
+        int oi = -1, ei = -1, pi = -1;
+        if (c.out_open) oi = n, fds[n++] = {c.out_fd, POLLIN, 0};
+        if (c.err_open) ei = n, fds[n++] = {c.err_fd, POLLIN, 0};
+        if (c.pidfd >= 0) pi = n, fds[n++] = {c.pidfd, POLLIN, 0};
+        int wait_ms = c.pidfd >= 0 ? static_cast<int>(left.count())
+                                   : std::min<int>(static_cast<int>(left.count()), 20);
+        int pr = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+        if (pr < 0 && errno != EINTR) return false;
+        if (oi >= 0 && fds[oi].revents) c.out_open = drain(c.out_fd, res.out, kMaxOut);
+        if (ei >= 0 && fds[ei].revents) c.err_open = drain(c.err_fd, res.err, kMaxErr);
+        if (c.pidfd < 0 || (pi >= 0 && fds[pi].revents)) {
+            pid_t w = ::waitpid(c.pid, &c.status, WNOHANG);
+            if (w == c.pid) return true;
+        }
+    }
+}
+
+// After the exit: the output already written, without waiting for grandchildren that still
+// hold the pipes.
+void collect_rest(Child& c, ExecResult& res) {
+    while (c.out_open) {
+        pollfd p{c.out_fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) break;
+        c.out_open = drain(c.out_fd, res.out, kMaxOut);
+    }
+    while (c.err_open) {
+        pollfd p{c.err_fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) break;
+        c.err_open = drain(c.err_fd, res.err, kMaxErr);
+    }
+}
+
 }  // namespace
 
 std::string ExecResult::describe() const {
@@ -93,35 +198,8 @@ ExecResult run_command(const ExecRequest& req) {
     make_pipe(in);
     make_pipe(out);
     make_pipe(err);
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in.r, 0);
-    posix_spawn_file_actions_adddup2(&fa, out.w, 1);
-    posix_spawn_file_actions_adddup2(&fa, err.w, 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // Own process group, so the deadline kills the command and everything it started.
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    sigset_t dfl;
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<std::string> argv = req.argv;
-    std::vector<std::string> env = build_env(req.env);
-    std::vector<char*> cargv = c_array(argv);
-    std::vector<char*> cenv = c_array(env);
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
+    if (int rc = spawn(req, in, out, err, pid); rc != 0) {
         res.error = fmt::format("{}: {}", req.argv[0], errno_text(rc));
         return res;
     }
@@ -129,61 +207,18 @@ ExecResult run_command(const ExecRequest& req) {
     ::close(in.r), in.r = -1;
     ::close(out.w), out.w = -1;
     ::close(err.w), err.w = -1;
+    feed_stdin(in, req.stdin_data);
 
-    // Feed stdin (small payloads only; a command that does not read them gets EPIPE).
-    if (!req.stdin_data.empty()) {
-        struct sigaction ign {
-        }, old{};
-        ign.sa_handler = SIG_IGN;
-        ::sigaction(SIGPIPE, &ign, &old);
-        (void)!::write(in.w, req.stdin_data.data(), req.stdin_data.size());
-        ::sigaction(SIGPIPE, &old, nullptr);
-    }
-    ::close(in.w), in.w = -1;
-
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    Clock::time_point deadline = Clock::now() + req.timeout;
-    bool out_open = true, err_open = true, exited = false;
-    int status = 0;
-    while (!exited) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) break;
-        pollfd fds[3];
-        int n = 0;
-        int oi = -1, ei = -1, pi = -1;
-        if (out_open) oi = n, fds[n++] = {out.r, POLLIN, 0};
-        if (err_open) ei = n, fds[n++] = {err.r, POLLIN, 0};
-        if (pidfd >= 0) pi = n, fds[n++] = {pidfd, POLLIN, 0};
-        int wait_ms = pidfd >= 0 ? static_cast<int>(left.count())
-                                 : std::min<int>(static_cast<int>(left.count()), 20);
-        int pr = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
-        if (pr < 0 && errno != EINTR) break;
-        if (oi >= 0 && fds[oi].revents) out_open = drain(out.r, res.out, kMaxOut);
-        if (ei >= 0 && fds[ei].revents) err_open = drain(err.r, res.err, kMaxErr);
-        if (pidfd < 0 || (pi >= 0 && fds[pi].revents)) {
-            pid_t w = ::waitpid(pid, &status, WNOHANG);
-            if (w == pid) exited = true;
-        }
-    }
-    if (!exited) {
+    Child child{pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), out.r, err.r};
+    if (wait_until(child, Clock::now() + req.timeout, res)) {
+        collect_rest(child, res);
+        record_status(res, child.status);
+    } else {
         res.timed_out = true;
         ::kill(-pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-    } else {
-        // Collect output already written; do not wait for grandchildren holding the pipes.
-        while (out_open) {
-            pollfd p{out.r, POLLIN, 0};
-            if (::poll(&p, 1, 0) <= 0) break;
-            out_open = drain(out.r, res.out, kMaxOut);
-        }
-        while (err_open) {
-            pollfd p{err.r, POLLIN, 0};
-            if (::poll(&p, 1, 0) <= 0) break;
-            err_open = drain(err.r, res.err, kMaxErr);
-        }
-        record_status(res, status);
+        ::waitpid(pid, &child.status, 0);
     }
-    if (pidfd >= 0) ::close(pidfd);
+    if (child.pidfd >= 0) ::close(child.pidfd);
     return res;
 }
 

@@ -4,6 +4,13 @@
 
 namespace storkit {
 
+void Report::line(const std::string& s) {
+    if (on_line)
+        on_line(s);
+    else
+        text += s + "\n";
+}
+
 nlohmann::json Report::to_json() const {
     nlohmann::json j = {{"tool", tool},     {"version", version()}, {"changed", changed},
                         {"failed", failed}, {"msg", msg},           {"rc", rc}};

@@ -1,7 +1,15 @@
-// The result object every tool produces: printed as one JSON object with --json, or as
-// `tool: error: msg` on stderr when it failed.
+// The result object every tool produces, and the only way its output reaches stdout: library
+// code never writes there itself; the runner (core/runner.h) prints what the report holds, so
+// --json, silence on success and --syslog hold for every tool alike. On stdout:
+//   line()       while the tool works, each line as it is said, unless --json;
+//   `response`   when the run ends, with or without --json (it answers the program that ran
+//                the tool, such as a web server);
+//   `text`       then, unless --json;
+//   to_json()    then, with --json: one object on one line.
+// A failed run without --json ends with `tool: error: msg` on stderr.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -13,10 +21,23 @@ struct Report {
     bool failed = false;
     std::string msg;
     int rc = 0;
-    // What a reporting tool shows a person (a table); printed on stdout unless --json.
+    // What a reporting tool shows a person when it is done (a table); printed on stdout unless
+    // --json.
     std::string text;
+    // The answer to the program that ran the tool, such as a CGI response (header lines and
+    // body): printed on stdout also when the run fails after it was given, and with --json.
+    std::string response;
     // Tool-specific fields, merged into the top level of the JSON object.
     nlohmann::json data = nlohmann::json::object();
+
+    // Shows a person one line (no newline at the end) at once, in its place among the
+    // diagnostics on stderr: progress on long work, a result per item as it is known, what a
+    // dry run would do. It goes to `on_line`; without one (a library caller outside the
+    // runner, a test) it is appended to `text`.
+    void line(const std::string& s);
+    // Where line() sends its lines. The runner writes them to stdout and flushes, or drops
+    // them with --json.
+    std::function<void(const std::string&)> on_line;
 
     nlohmann::json to_json() const;
 };

@@ -29,9 +29,19 @@ std::string one_line(std::string s) {
     return s;
 }
 
+// Lines said while the tool works (Report::line) go out at once, so they keep their place among
+// the diagnostics on stderr; --json drops them.
+void wire_lines(const CommonOptions& common, Report& report) {
+    if (common.json)
+        report.on_line = [](const std::string&) {};
+    else
+        report.on_line = [](const std::string& s) { std::cout << s << '\n' << std::flush; };
+}
+
 int finish(const CommonOptions& common, Report& report) {
     if (report.failed && report.rc == 0) report.rc = kExitFailed;
     if (!report.failed && report.changed && common.detailed_exitcode) report.rc = kExitChanged;
+    if (!report.response.empty()) std::cout << report.response << std::flush;
     if (!common.json && !report.text.empty()) std::cout << report.text << std::flush;
     if (common.json) {
         std::cout << report.to_json().dump() << std::endl;
@@ -45,14 +55,8 @@ int finish(const CommonOptions& common, Report& report) {
     return report.rc;
 }
 
-}  // namespace
-
-int run_tool(const ToolSpec& spec, int argc, char** argv) {
-    CommonOptions common;
-    Report report;
-    report.tool = spec.name;
-    log::setup(spec.name, 0, false);  // until the options are known
-    CLI::App app(spec.description, spec.name);
+// The options every tool has (CommonOptions).
+void add_common_options(const ToolSpec& spec, CLI::App& app, CommonOptions& common) {
     app.set_version_flag("--version", fmt::format("{} {}", spec.name, version()));
     app.add_flag("--json", common.json, "Print the result as one JSON object on stdout");
     app.add_flag("-v,--verbose", common.verbosity, "Explain what happens (repeat for more)");
@@ -67,6 +71,26 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
     }
     // Common options may also follow a subcommand: `mgmtvm-maint set --global -v`.
     app.fallthrough();
+}
+
+}  // namespace
+
+void exit_now(const CommonOptions& common, const Report& report) {
+    // Unlike finish(), nothing goes to syslog with --json: the tick deadline never did that.
+    if (common.json)
+        std::cout << report.to_json().dump() << std::endl;
+    else
+        log::error("{}", report.msg);
+    _exit(report.rc);
+}
+
+int run_tool(const ToolSpec& spec, int argc, char** argv) {
+    CommonOptions common;
+    Report report;
+    report.tool = spec.name;
+    log::setup(spec.name, 0, false);  // until the options are known
+    CLI::App app(spec.description, spec.name);
+    add_common_options(spec, app, common);
     if (spec.add_options) spec.add_options(app);
 
     int rc = kExitFailed;
@@ -88,6 +112,7 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
         // With --syslog every run leaves its one-line result there, whatever the verbosity.
         log::setup(spec.name, common.syslog ? std::max(common.verbosity, 1) : common.verbosity,
                    common.syslog);
+        wire_lines(common, report);
         spec.run(common, report);
         rc = finish(common, report);
     } catch (const Error& e) {

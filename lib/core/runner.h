@@ -30,9 +30,15 @@ struct ToolSpec {
     std::function<void(const CommonOptions& common, Report& report)> run;
 };
 
-// Parses argv, runs the tool, prints the result and returns the process exit code:
-// help/version -> 0, parse error -> 2, storkit::Error -> its code, anything else -> 1.
+// Parses argv, runs the tool, prints the result (the report's output, core/report.h) and returns
+// the process exit code: help/version -> 0, parse error -> 2, storkit::Error -> its code,
+// anything else -> 1. The only code that writes to stdout.
 int run_tool(const ToolSpec& spec, int argc, char** argv);
+
+// Ends the process at once, from any thread and without running destructors, with `report` (a
+// failed run) as its result: the JSON object on stdout with --json, else `tool: error: msg` on
+// stderr; the exit code is report.rc. For a deadline that leaves the work stuck.
+[[noreturn]] void exit_now(const CommonOptions& common, const Report& report);
 
 // The version string every tool reports.
 const char* version();

@@ -1,12 +1,7 @@
 #include "mgmtvm/reconcile_command.h"
 
-#include <unistd.h>
-
-#include <iostream>
-
 #include "core/deadline.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/statefile.h"
 #include "mgmtvm/tick.h"
 
@@ -27,20 +22,14 @@ void mgmtvm_reconcile_command(const CommonOptions& common, const ReconcileOption
     // The whole tick has one deadline; a tick past it ends here and the next one starts over
     // (every action is repeat-safe).
     Watchdog watchdog(cfg.tick, [&common, &cfg] {
-        std::string msg = fmt::format("{}: tick exceeded its deadline of {} s", cfg.node,
-                                      cfg.tick.count() / 1000.0);
-        if (common.json) {
-            Report r;
-            r.tool = "mgmtvm-reconcile";
-            r.failed = true;
-            r.rc = kExitFailed;
-            r.msg = msg;
-            r.data["node"] = cfg.node;
-            std::cout << r.to_json().dump() << std::endl;
-        } else {
-            log::error("{}", msg);
-        }
-        _exit(kExitFailed);
+        Report r;
+        r.tool = "mgmtvm-reconcile";
+        r.failed = true;
+        r.rc = kExitFailed;
+        r.msg = fmt::format("{}: tick exceeded its deadline of {} s", cfg.node,
+                            cfg.tick.count() / 1000.0);
+        r.data["node"] = cfg.node;
+        exit_now(common, r);
     });
 
     TickResult tick = run_tick(cfg, *storage, common.dry_run);

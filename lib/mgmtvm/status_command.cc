@@ -53,17 +53,109 @@ struct Painter {
     }
 };
 
+// `plain` in colour `code` (none when null), padded to `width` before painting, so escape codes
+// do not break the columns.
+std::string cell(const Painter& paint, const std::string& plain, const char* code, size_t width) {
+    std::string shown = code ? paint(plain, code) : plain;
+    return shown + std::string(plain.size() < width ? width - plain.size() : 0, ' ');
+}
+
+// Every node's libvirt is asked at once; the answers are taken row by row.
+using VmAsks = std::map<std::string, std::future<virt::DomainStatus>>;
+
+VmAsks ask_vms(const MgmtvmConfig& cfg) {
+    VmAsks asks;
+    for (const NodeEntry& n : cfg.nodes)
+        asks[n.name] =
+            std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
+    return asks;
+}
+
+// What the cluster says of one node.
+struct NodeRow {
+    std::string name;
+    virt::DomainStatus vm;
+    json last;  // its last decision; not an object when it never ticked
+    Maint maint = Maint::kNone;
+    std::string service, master;  // the last decision's observations
+    double last_age = -1;         // seconds since the last decision; -1: never ticked
+};
+
+NodeRow read_row(Storage& storage, const MgmtvmConfig& cfg, const std::string& name,
+                 virt::DomainStatus vm, const Maintenance& maint, double now, double wall) {
+    NodeRow r;
+    r.name = name;
+    r.vm = std::move(vm);
+    r.last = last_decision(storage, cfg, name);
+    r.maint = maint.effective(name, now);
+    r.service = value_at(r.last, "service");
+    r.master = value_at(r.last, "master");
+    r.last_age = r.last.is_object() ? wall - r.last.value("time", wall) : -1;
+    return r;
+}
+
+json row_json(const NodeRow& r) {
+    json j = {{"storage", r.service},
+              {"master", r.master},
+              {"vm", r.vm.state},
+              {"vm_running", to_string(r.vm.active)},
+              {"maintenance", to_string(r.maint)},
+              {"last_decision", r.last},
+              {"last_decision_age_s", r.last_age >= 0 ? json(r.last_age) : json(nullptr)}};
+    if (!r.vm.error.empty()) j["error"] = r.vm.error;
+    return j;
+}
+
+std::string row_line(const NodeRow& r, const Painter& paint) {
+    std::string storage = r.service == "yes"  ? "ok"
+                          : r.service == "no" ? "failed"
+                          : r.service == "-"  ? "-"
+                                              : "unknown";
+    const char* storage_code = r.service == "yes" ? "32" : r.service == "no" ? "31" : "33";
+    std::string vm = r.vm.active == Tri::kUnknown ? "unknown" : r.vm.state;
+    const char* vm_code = r.vm.active == Tri::kYes       ? "32"
+                          : r.vm.active == Tri::kUnknown ? "33"
+                                                         : nullptr;
+    std::string decision = r.last.is_object()
+                               ? fmt::format("{} ({} ago): {}", r.last.value("action", "?"),
+                                             age(r.last_age), r.last.value("reason", ""))
+                               : "never ticked";
+    return fmt::format("{:<10} {} {:<7} {} {:<7} {}\n", r.name,
+                       cell(paint, storage, storage_code, 8), r.master == "yes" ? "master" : "-",
+                       cell(paint, vm, vm_code, 14),
+                       r.maint == Maint::kNone ? "-" : std::string(to_string(r.maint)), decision);
+}
+
+json lease_json(const LeaseOutcome& lease) {
+    const LeaseInfo& l = lease.info;
+    return {{"status", to_string(lease.status)},
+            {"holder", l.node},
+            {"epoch", l.epoch},
+            {"live", l.live()},
+            {"expires_in_s", l.expires - l.now},
+            {"released", l.released},
+            {"detail", lease.detail}};
+}
+
+std::string lease_line(const LeaseOutcome& lease, double now) {
+    const LeaseInfo& l = lease.info;
+    if (lease.status != LeaseStatus::kOk) return fmt::format("lease: unknown ({})\n", lease.detail);
+    if (l.node.empty()) return "lease: never taken\n";
+    return fmt::format(
+        "lease: {} {}, epoch {}, {}\n",
+        l.live() ? "held by" : (l.released ? "released by" : "expired, last held by"), l.node,
+        l.epoch,
+        l.live() ? fmt::format("expires in {:.0f} s", l.expires - l.now)
+                 : fmt::format("since {:.0f} s", now - l.expires));
+}
+
 }  // namespace
 
 void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opts, Report& report) {
     MgmtvmConfig cfg = load_mgmtvm_config(common.config, "");
     std::unique_ptr<Storage> storage =
         make_storage(cfg.storage(), {cfg.node, cfg.vm_name, cfg.volume});
-    std::map<std::string, std::future<virt::DomainStatus>> asks;
-    for (const NodeEntry& n : cfg.nodes)
-        asks[n.name] =
-            std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
-
+    VmAsks asks = ask_vms(cfg);
     double now = storage->now(), wall = system_now();
     Maintenance maint;
     std::string maint_error;
@@ -81,76 +173,22 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     std::string table = fmt::format("{:<10} {:<8} {:<7} {:<14} {:<7} {}\n", "NODE", "STORAGE",
                                     "ROLE", "VM", "MAINT", "LAST DECISION");
     for (const NodeEntry& n : cfg.nodes) {
-        virt::DomainStatus vm = asks[n.name].get();
-        if (vm.active == Tri::kYes) running.push_back(n.name);
-        json last = last_decision(*storage, cfg, n.name);
-        Maint m = maint.effective(n.name, now);
-        std::string service = value_at(last, "service"), master = value_at(last, "master");
-        double last_age = last.is_object() ? wall - last.value("time", wall) : -1;
-        std::string decision = last.is_object()
-                                   ? fmt::format("{} ({} ago): {}", last.value("action", "?"),
-                                                 age(last_age), last.value("reason", ""))
-                                   : "never ticked";
-        nodes[n.name] = {{"storage", service},
-                         {"master", master},
-                         {"vm", vm.state},
-                         {"vm_running", to_string(vm.active)},
-                         {"maintenance", to_string(m)},
-                         {"last_decision", last},
-                         {"last_decision_age_s", last_age >= 0 ? json(last_age) : json(nullptr)}};
-        if (!vm.error.empty()) nodes[n.name]["error"] = vm.error;
-        std::string storage_col = service == "yes"  ? paint("ok", "32")
-                                  : service == "no" ? paint("failed", "31")
-                                                    : paint(service == "-" ? "-" : "unknown", "33");
-        std::string vm_col = vm.active == Tri::kYes       ? paint(vm.state, "32")
-                             : vm.active == Tri::kUnknown ? paint("unknown", "33")
-                                                          : vm.state;
-        // Pad before painting, so escape codes do not break the columns.
-        auto pad = [](const std::string& plain, const std::string& shown, size_t w) {
-            return shown + std::string(plain.size() < w ? w - plain.size() : 0, ' ');
-        };
-        table += fmt::format("{:<10} {} {:<7} {} {:<7} {}\n", n.name,
-                             pad(service == "yes"  ? "ok"
-                                 : service == "no" ? "failed"
-                                 : service == "-"  ? "-"
-                                                   : "unknown",
-                                 storage_col, 8),
-                             master == "yes" ? "master" : "-",
-                             pad(vm.active == Tri::kUnknown ? "unknown" : vm.state, vm_col, 14),
-                             m == Maint::kNone ? "-" : std::string(to_string(m)), decision);
+        NodeRow r = read_row(*storage, cfg, n.name, asks[n.name].get(), maint, now, wall);
+        if (r.vm.active == Tri::kYes) running.push_back(n.name);
+        nodes[n.name] = row_json(r);
+        table += row_line(r, paint);
     }
-    json lease_json = nullptr;
-    if (storage->supports_lease()) {
-        const LeaseInfo& l = lease.info;
-        lease_json = {{"status", to_string(lease.status)},
-                      {"holder", l.node},
-                      {"epoch", l.epoch},
-                      {"live", l.live()},
-                      {"expires_in_s", l.expires - l.now},
-                      {"released", l.released},
-                      {"detail", lease.detail}};
-        if (lease.status != LeaseStatus::kOk)
-            table += fmt::format("lease: unknown ({})\n", lease.detail);
-        else if (l.node.empty())
-            table += "lease: never taken\n";
-        else
-            table += fmt::format(
-                "lease: {} {}, epoch {}, {}\n",
-                l.live() ? "held by" : (l.released ? "released by" : "expired, last held by"),
-                l.node, l.epoch,
-                l.live() ? fmt::format("expires in {:.0f} s", l.expires - l.now)
-                         : fmt::format("since {:.0f} s", now - l.expires));
-    } else {
-        table += "lease: none (the storage backend has no lease)\n";
-    }
-    table += fmt::format("maintenance: global {}{}\n",
-                         maint.global && maint.global->active(now) ? paint("on", "33") : "off",
+    bool has_lease = storage->supports_lease();
+    table +=
+        has_lease ? lease_line(lease, now) : "lease: none (the storage backend has no lease)\n";
+    bool maint_on = maint.global && maint.global->active(now);
+    table += fmt::format("maintenance: global {}{}\n", maint_on ? paint("on", "33") : "off",
                          maint_error.empty() ? "" : " (unreadable: " + maint_error + ")");
     report.text = table;
     report.data["nodes"] = nodes;
-    report.data["lease"] = lease_json;
+    report.data["lease"] = has_lease ? lease_json(lease) : json(nullptr);
     report.data["vm_running_on"] = running;
-    report.data["maintenance_global"] = maint.global && maint.global->active(now);
+    report.data["maintenance_global"] = maint_on;
     if (running.size() > 1) {
         report.failed = true;
         report.msg = fmt::format("the VM runs on {} nodes at once", running.size());

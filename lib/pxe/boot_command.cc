@@ -1,6 +1,5 @@
 #include "pxe/boot_command.h"
 
-#include <iostream>
 #include <thread>
 
 #include "bmc/power_action.h"
@@ -35,19 +34,45 @@ std::vector<PlanNode> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
     return out;
 }
 
+// The run's message, the count per state and what needs a person, and failed when something
+// does. Reading `by_state` with [] leaves "failed", "unbound" and "no-bmc" in it: always counted.
+void summarize(std::map<std::string, std::vector<std::string>>& by_state, Report& report) {
+    std::vector<std::string> trouble;
+    for (const char* s : {"failed", "unbound", "no-bmc"})
+        for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
+    std::vector<std::string> counts;
+    for (const auto& [s, names] : by_state) counts.push_back(fmt::format("{} {}", names.size(), s));
+    report.msg = fmt::format("boot: {}", fmt::join(counts, ", "));
+    if (!by_state["bound"].empty())
+        report.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
+                                  fmt::join(by_state["bound"], " "));
+    if (!trouble.empty()) {
+        report.failed = true;
+        report.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
+    }
+}
+
 class BootRun {
   public:
-    BootRun(const CommonOptions& common, const BootOptions& opts, PxeConfig cfg)
-        : common_(common), opts_(opts), cfg_(std::move(cfg)), state_(cfg_.pxe_state()) {
+    BootRun(const CommonOptions& common, const BootOptions& opts, PxeConfig cfg, Report& report)
+        : common_(common),
+          opts_(opts),
+          cfg_(std::move(cfg)),
+          state_(cfg_.pxe_state()),
+          report_(report) {
         settings_.wave = static_cast<size_t>(cfg_.power_wave);
         settings_.interval_s = cfg_.power_interval_ms / 1000.0;
         settings_.bind_timeout_s = cfg_.bind_timeout_ms / 1000.0;
     }
 
-    void run(Report& report);
+    void run();
 
   private:
+    void resume();
     void load();
+    bool walk();
+    void act(const BootStep& step);
+    void fill_report(bool acted);
     void save() const { write_file_atomic(boot_state_file(cfg_), boot_.to_json().dump(1) + "\n"); }
     LeaseTable leases() const {
         FileLock lock = state_.lock();
@@ -55,8 +80,10 @@ class BootRun {
     }
     void power(const std::vector<std::string>& names);
     void bind(const BootStep& step);
-    void say(const std::string& line) const {
-        if (!common_.json) std::cout << line << std::endl;
+    void unbind(const std::string& name);
+    // Progress, shown as the boot goes (a run takes minutes).
+    void say(const std::string& line) {
+        report_.line(line);
         log::debug("{}", line);
     }
 
@@ -64,12 +91,24 @@ class BootRun {
     const BootOptions& opts_;
     PxeConfig cfg_;
     PxeState state_;
+    Report& report_;
     BootSettings settings_;
     BootState boot_;
     std::vector<PlanNode> nodes_;
     std::optional<PowerSettings> power_;
     int waves_ = 0;
 };
+
+// What the previous run did, from boot.json, unless --restart.
+void BootRun::resume() {
+    if (!opts_.restart) {
+        if (std::optional<std::string> text = read_file(boot_state_file(cfg_))) {
+            json j = json::parse(*text, nullptr, false);
+            boot_ = BootState::from_json(j, boot_state_file(cfg_));
+        }
+    }
+    if (boot_.started == 0) boot_.started = now_seconds();
+}
 
 void BootRun::load() {
     Inventory inv = load_inventory(cfg_);
@@ -142,21 +181,26 @@ void BootRun::bind(const BootStep& step) {
     state_.save(state_.leases(), now_seconds());
 }
 
-void BootRun::run(Report& report) {
-    // One boot (or prepare) at a time: they share the node table.
-    std::optional<FileLock> lock;
-    if (!common_.dry_run) {
-        make_dirs(cfg_.pxe_state());
-        lock.emplace(FileLock::try_acquire(cfg_.pxe_state() + "/lock"));
+void BootRun::unbind(const std::string& name) {
+    NodeBootRecord& rec = boot_.nodes[name];
+    rec.state = NodeBoot::kUnbound;
+    rec.error = fmt::format("no new lease within {} s of its power-on", settings_.bind_timeout_s);
+    save();
+    say(fmt::format("{} unbound: {}", name, rec.error));
+}
+
+void BootRun::act(const BootStep& step) {
+    if (step.kind == BootStep::kPower) power(step.nodes);
+    if (step.kind == BootStep::kBind) {
+        bind(step);
+        load();  // the node now has its MAC
     }
-    if (!opts_.restart) {
-        if (std::optional<std::string> text = read_file(boot_state_file(cfg_))) {
-            json j = json::parse(*text, nullptr, false);
-            boot_ = BootState::from_json(j, boot_state_file(cfg_));
-        }
-    }
-    if (boot_.started == 0) boot_.started = now_seconds();
-    load();
+    if (step.kind == BootStep::kUnbind) unbind(step.nodes[0]);
+}
+
+// Takes the plan's steps until it is done; waits in between, unless --step or -n end the run
+// there. A dry run names the first step, --step takes one. Returns whether a step was taken.
+bool BootRun::walk() {
     bool acted = false;
     for (;;) {
         BootStep step = plan_boot(nodes_, boot_, leases(), settings_, now_seconds());
@@ -172,56 +216,46 @@ void BootRun::run(Report& report) {
                             fmt::join(step.nodes, " ")));
             break;
         }
-        if (step.kind == BootStep::kPower) power(step.nodes);
-        if (step.kind == BootStep::kBind) {
-            bind(step);
-            load();  // the node now has its MAC
-        }
-        if (step.kind == BootStep::kUnbind) {
-            NodeBootRecord& rec = boot_.nodes[step.nodes[0]];
-            rec.state = NodeBoot::kUnbound;
-            rec.error =
-                fmt::format("no new lease within {} s of its power-on", settings_.bind_timeout_s);
-            save();
-            say(fmt::format("{} unbound: {}", step.nodes[0], rec.error));
-        }
+        act(step);
         acted = true;
         if (opts_.step) break;
     }
+    return acted;
+}
 
+void BootRun::fill_report(bool acted) {
     std::map<std::string, std::vector<std::string>> by_state;
     json nodes = json::object();
     for (const auto& [name, r] : boot_.nodes) {
         by_state[to_string(r.state)].push_back(name);
         nodes[name] = {{"state", to_string(r.state)}, {"mac", r.mac}, {"error", r.error}};
     }
-    report.changed = acted;
-    report.data["subcommand"] = "boot";
-    report.data["dry_run"] = common_.dry_run;
-    report.data["waves"] = waves_;
-    report.data["nodes"] = nodes;
-    report.data["states"] = by_state;
-    std::vector<std::string> trouble;
-    for (const char* s : {"failed", "unbound", "no-bmc"})
-        for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
-    std::string counts;
-    for (const auto& [s, names] : by_state)
-        counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", names.size(), s);
-    report.msg = fmt::format("boot: {}", counts);
-    if (!by_state["bound"].empty())
-        report.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
-                                  fmt::join(by_state["bound"], " "));
-    if (!trouble.empty()) {
-        report.failed = true;
-        report.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
+    report_.changed = acted;
+    report_.data["subcommand"] = "boot";
+    report_.data["dry_run"] = common_.dry_run;
+    report_.data["waves"] = waves_;
+    report_.data["nodes"] = nodes;
+    report_.data["states"] = by_state;
+    summarize(by_state, report_);
+}
+
+void BootRun::run() {
+    // One boot (or prepare) at a time: they share the node table.
+    std::optional<FileLock> lock;
+    if (!common_.dry_run) {
+        make_dirs(cfg_.pxe_state());
+        lock.emplace(FileLock::try_acquire(cfg_.pxe_state() + "/lock"));
     }
+    resume();
+    load();
+    fill_report(walk());
 }
 
 }  // namespace
 
 void pxe_boot_command(const CommonOptions& common, const BootOptions& opts, Report& report) {
-    BootRun run(common, opts, load_pxe_config(common.config));
-    run.run(report);
+    BootRun run(common, opts, load_pxe_config(common.config), report);
+    run.run();
 }
 
 }  // namespace storkit

@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <iostream>
-
 #include "core/error.h"
 #include "core/log.h"
 #include "core/statefile.h"
@@ -103,12 +101,12 @@ void fill_report(const CommonOptions& common, const PrepareResult& r, Report& re
         common.dry_run ? "would change" : "changed", changed.size(), removed.size());
 
     for (const auto& n : r.notes) log::info("note: {}", n.get<std::string>());
-    if (common.dry_run && !common.json) {
+    if (common.dry_run) {
         // -n says what it would do, whatever the verbosity.
-        if (!r.image_ready) std::cout << "would extract " << r.cfg.iso_path << "\n";
-        for (const std::string& p : changed) std::cout << "would write " << p << "\n";
-        for (const std::string& p : removed) std::cout << "would remove " << p << "\n";
-    } else if (!common.dry_run) {
+        if (!r.image_ready) report.line("would extract " + r.cfg.iso_path);
+        for (const std::string& p : changed) report.line("would write " + p);
+        for (const std::string& p : removed) report.line("would remove " + p);
+    } else {
         for (const std::string& p : changed) log::debug("wrote {}", p);
         for (const std::string& p : removed) log::debug("removed {}", p);
     }

@@ -1,5 +1,6 @@
 #include "pxe/report_command.h"
 
+#include <fmt/chrono.h>
 #include <time.h>
 
 #include <cstdlib>
@@ -22,38 +23,40 @@ std::string env(const char* name) {
     return v ? v : "";
 }
 
+// A time in UTC; "-" for none, and for one beyond the calendar (a damaged state file).
 std::string utc(const json& t) {
     if (!t.is_number()) return "-";
-    time_t secs = static_cast<time_t>(t.get<double>());
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    try {
+        return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                           fmt::gmtime(static_cast<time_t>(t.get<double>())));
+    } catch (const fmt::format_error&) {
+        return "-";
+    }
 }
 
 std::string text(const json& v) {
     return v.is_string() ? v.get<std::string>() : "-";
 }
 
-void print_table(const json& table) {
+std::string table_text(const json& table) {
     auto row = [](const std::string& a, const std::string& b, const std::string& c,
                   const std::string& d, const std::string& e, const std::string& f) {
-        std::cout << fmt::format("{:<12} {:<15} {:<17} {:<15} {:<20} {}\n", a, b, c, d, e, f);
+        return fmt::format("{:<12} {:<15} {:<17} {:<15} {:<20} {}\n", a, b, c, d, e, f);
     };
-    row("NODE", "BMC", "MAC", "DHCP-IP", "LEASED", "PHASE");
+    std::string out = row("NODE", "BMC", "MAC", "DHCP-IP", "LEASED", "PHASE");
     for (const json& n : table["nodes"])
-        row(text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
-            utc(n.value("first_seen", json())), text(n.value("phase", json())));
+        out += row(text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
+                   utc(n.value("first_seen", json())), text(n.value("phase", json())));
     for (const json& l : table["unbound"])
-        row("-", "-", text(l["mac"]), text(l["ip"]), utc(l["first_seen"]), text(l["phase"]));
+        out += row("-", "-", text(l["mac"]), text(l["ip"]), utc(l["first_seen"]), text(l["phase"]));
+    return out;
 }
 
-void respond(int status, const std::string& reason, const std::string& body) {
-    std::cout << "Status: " << status << " " << reason << "\r\n"
-              << "Content-Type: text/plain\r\n\r\n"
-              << body << "\n";
-    std::cout.flush();
+// The CGI answer goes to the web server whatever the options, and also when the run then fails
+// (500): the runner prints report.response in every case.
+void respond(Report& report, int status, const std::string& reason, const std::string& body) {
+    report.response =
+        fmt::format("Status: {} {}\r\nContent-Type: text/plain\r\n\r\n{}\n", status, reason, body);
 }
 
 // The request's form fields: the query string, and for a POST the body as well.
@@ -79,7 +82,7 @@ void cgi_request(const PxeState& state, Report& report) {
         e = phase_event(cgi_fields(), remote, now_seconds());
     } catch (const ConfigError& err) {
         log::warn("report from {}: {}", remote, err.what());
-        respond(400, "Bad Request", err.what());
+        respond(report, 400, "Bad Request", err.what());
         report.msg = err.what();
         return;
     }
@@ -90,7 +93,7 @@ void cgi_request(const PxeState& state, Report& report) {
             if (!mac) {
                 std::string why = fmt::format("no DHCP lease for {}; send mac=", remote);
                 log::warn("report from {}: {}", remote, why);
-                respond(400, "Bad Request", why);
+                respond(report, 400, "Bad Request", why);
                 report.msg = why;
                 return;
             }
@@ -99,10 +102,10 @@ void cgi_request(const PxeState& state, Report& report) {
         state.append(e);
         state.save(state.leases(), e.time);
     } catch (const Error&) {
-        respond(500, "Internal Server Error", "the report could not be recorded");
+        respond(report, 500, "Internal Server Error", "the report could not be recorded");
         throw;
     }
-    respond(200, "OK", fmt::format("recorded {} for {}", e.phase, e.mac));
+    respond(report, 200, "OK", fmt::format("recorded {} for {}", e.phase, e.mac));
     report.changed = true;
     report.msg = fmt::format("{}: phase {}", e.mac, e.phase);
     report.data["event"] = e.to_json();
@@ -126,7 +129,7 @@ void pxe_report_command(const CommonOptions& common, const PxeReportOptions& opt
             table = joined_table(state.nodes(), state.leases(), now_seconds());
         }
         report.data["table"] = table;
-        if (!common.json) print_table(table);
+        if (!common.json) report.text = table_text(table);  // not built when nobody reads it
         return;
     }
     std::optional<PxeEvent> e;
@@ -147,7 +150,7 @@ void pxe_report_command(const CommonOptions& common, const PxeReportOptions& opt
     report.data["event"] = e->to_json();
     if (common.dry_run) {
         report.msg = fmt::format("would record {}", e->to_json().dump());
-        if (!common.json) std::cout << report.msg << "\n";
+        report.line(report.msg);
         return;
     }
     bool tied = record_event(state, *e);

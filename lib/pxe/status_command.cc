@@ -1,8 +1,8 @@
 #include "pxe/status_command.h"
 
+#include <fmt/chrono.h>
 #include <time.h>
 
-#include <iostream>
 #include <set>
 
 #include "bmc/discover.h"
@@ -23,14 +23,29 @@ std::string text(const json& v) {
     return "-";
 }
 
+// The time of day in UTC; "-" for none, and for one beyond the calendar (a damaged state file).
 std::string clock_time(const json& t) {
     if (!t.is_number() || t.get<double>() <= 0) return "-";
-    time_t secs = static_cast<time_t>(t.get<double>());
-    struct tm tm {};
-    gmtime_r(&secs, &tm);
-    char buf[16];
-    strftime(buf, sizeof buf, "%H:%M:%SZ", &tm);
-    return buf;
+    try {
+        return fmt::format("{:%H:%M:%SZ}", fmt::gmtime(static_cast<time_t>(t.get<double>())));
+    } catch (const fmt::format_error&) {
+        return "-";
+    }
+}
+
+// The table as a person reads it: one row per node, then the leases of no node.
+std::string table_text(const json& table) {
+    auto row = [](const std::vector<std::string>& f) {
+        return fmt::format("{:<12} {:<15} {:<17} {:<15} {:<9} {:<10} {}\n", f[0], f[1], f[2], f[3],
+                           f[4], f[5], f[6]);
+    };
+    std::string out = row({"NODE", "BMC", "MAC", "DHCP-IP", "POWERED", "BOOT", "PHASE"});
+    for (const json& n : table["nodes"])
+        out += row({text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
+                    clock_time(n["powered_at"]), text(n["boot"]), text(n.value("phase", json()))});
+    for (const json& l : table["unbound"])
+        out += row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"])});
+    return out;
 }
 
 }  // namespace
@@ -62,17 +77,7 @@ void pxe_status_command(const CommonOptions& common, Report& report) {
     report.data["table"] = table;
     report.msg = fmt::format("{} nodes, {} leases of no node", table["nodes"].size(),
                              table["unbound"].size());
-    if (common.json) return;
-    auto row = [](const std::vector<std::string>& f) {
-        std::cout << fmt::format("{:<12} {:<15} {:<17} {:<15} {:<9} {:<10} {}\n", f[0], f[1], f[2],
-                                 f[3], f[4], f[5], f[6]);
-    };
-    row({"NODE", "BMC", "MAC", "DHCP-IP", "POWERED", "BOOT", "PHASE"});
-    for (const json& n : table["nodes"])
-        row({text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
-             clock_time(n["powered_at"]), text(n["boot"]), text(n.value("phase", json()))});
-    for (const json& l : table["unbound"])
-        row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"])});
+    if (!common.json) report.text = table_text(table);  // not built when nobody reads it
 }
 
 void pxe_discover_command(const CommonOptions& common, Report& report) {
@@ -94,8 +99,7 @@ void pxe_discover_command(const CommonOptions& common, Report& report) {
             "{} BMCs answered; the config lists the nodes, so the node table "
             "is left alone",
             found.size());
-        if (!common.json)
-            for (const FoundBmc& b : found) std::cout << b.name << " " << b.host() << "\n";
+        for (const FoundBmc& b : found) report.line(fmt::format("{} {}", b.name, b.host()));
         return;
     }
     std::optional<FileLock> lock;
@@ -113,9 +117,8 @@ void pxe_discover_command(const CommonOptions& common, Report& report) {
         if (known.count(addr) || table["nodes"].contains(b.name)) continue;
         table["nodes"][b.name] = {{"bmc", addr}};
         added.push_back(b.name);
-        if (!common.json)
-            std::cout << (common.dry_run ? "would add " : "added ") << b.name << " " << b.host()
-                      << "\n";
+        report.line(
+            fmt::format("{} {} {}", common.dry_run ? "would add" : "added", b.name, b.host()));
     }
     report.data["added"] = added;
     report.changed = !added.empty() && !common.dry_run;
