@@ -5,6 +5,7 @@
 #include <cmath>
 #include <future>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "mgmtvm/config.h"
 #include "mgmtvm/maintenance.h"
@@ -156,7 +157,7 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     std::unique_ptr<Storage> storage =
         make_storage(cfg.storage(), {cfg.node, cfg.vm_name, cfg.volume});
     VmAsks asks = ask_vms(cfg);
-    double now = storage->now(), wall = system_now();
+    double now = storage->now(), wall = now_seconds();
     Maintenance maint;
     std::string maint_error;
     try {

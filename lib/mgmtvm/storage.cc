@@ -17,10 +17,6 @@ void Storage::shared_write(const std::string& key, const std::string&) {
     throw Error(fmt::format("storage backend {} has no shared store for {}", backend(), key));
 }
 
-double system_now() {
-    return now_seconds();
-}
-
 double Storage::now() const {
     return now_seconds();
 }

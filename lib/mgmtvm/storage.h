@@ -69,9 +69,6 @@ class Storage {
     static LeaseOutcome unsupported() { return {LeaseStatus::kError, {}, "no lease support"}; }
 };
 
-// This machine's clock, in seconds since 1970.
-double system_now();
-
 // Builds the backend named by `cfg` ("backend" key). Throws ConfigError naming the key.
 std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx);
 
