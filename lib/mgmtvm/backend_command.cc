@@ -100,44 +100,44 @@ StorageAnswer CommandStorage::is_master() {
     return ask(cfg_.is_master);
 }
 
-LeaseOutcome CommandStorage::lease_read() {
-    if (!cfg_.lease_holder) return {LeaseStatus::kError, {}, "no lease support"};
+VmLeaseOutcome CommandStorage::lease_read() {
+    if (!cfg_.lease_holder) return {VmLeaseStatus::kError, {}, "no lease support"};
     Run r = run(*cfg_.lease_holder);
-    if (!r.result.ok()) return {LeaseStatus::kError, {}, "lease_holder: " + r.detail};
+    if (!r.result.ok()) return {VmLeaseStatus::kError, {}, "lease_holder: " + r.detail};
     try {
         nlohmann::json j = nlohmann::json::parse(r.result.out);
-        LeaseInfo l = LeaseInfo::from_json(j);
+        VmLease l = VmLease::from_json(j);
         l.now = j.contains("now") ? j["now"].get<double>() : now();
-        return {LeaseStatus::kOk, l, "lease_holder"};
+        return {VmLeaseStatus::kOk, l, "lease_holder"};
     } catch (const std::exception& e) {
-        return {LeaseStatus::kError,
+        return {VmLeaseStatus::kError,
                 {},
                 fmt::format("lease_holder: expected JSON with node, epoch, expires: {}", e.what())};
     }
 }
 
-LeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal,
-                                      const char* done) {
+VmLeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, VmLeaseStatus on_refusal,
+                                        const char* done) {
     Run r = run(argv, {{"STORKIT_LEASE_S", fmt::format("{}", seconds)}});
     bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
-    LeaseOutcome read = lease_read();
+    VmLeaseOutcome read = lease_read();
     if (answered && r.result.exit_code == 0)
-        return {LeaseStatus::kOk, read.info, fmt::format("{} epoch {}", done, read.info.epoch)};
+        return {VmLeaseStatus::kOk, read.info, fmt::format("{} epoch {}", done, read.info.epoch)};
     if (answered && r.result.exit_code == 1) return {on_refusal, read.info, r.detail};
-    return {LeaseStatus::kError, read.info, r.detail};
+    return {VmLeaseStatus::kError, read.info, r.detail};
 }
 
-LeaseOutcome CommandStorage::lease_acquire(double seconds) {
-    return lease_op(*cfg_.lease_acquire, seconds, LeaseStatus::kBusy, "acquired");
+VmLeaseOutcome CommandStorage::lease_acquire(double seconds) {
+    return lease_op(*cfg_.lease_acquire, seconds, VmLeaseStatus::kBusy, "acquired");
 }
-LeaseOutcome CommandStorage::lease_renew(double seconds) {
-    return lease_op(*cfg_.lease_renew, seconds, LeaseStatus::kLost, "renewed");
+VmLeaseOutcome CommandStorage::lease_renew(double seconds) {
+    return lease_op(*cfg_.lease_renew, seconds, VmLeaseStatus::kLost, "renewed");
 }
-LeaseOutcome CommandStorage::lease_release() {
-    return lease_op(*cfg_.lease_release, 0, LeaseStatus::kLost, "released");
+VmLeaseOutcome CommandStorage::lease_release() {
+    return lease_op(*cfg_.lease_release, 0, VmLeaseStatus::kLost, "released");
 }
 
-StorageAnswer CommandStorage::fence(const LeaseInfo& previous) {
+StorageAnswer CommandStorage::fence(const VmLease& previous) {
     if (!cfg_.fence) return {Tri::kUnknown, "no fence command configured"};
     return ask(*cfg_.fence, {{"STORKIT_PREVIOUS_HOLDER", previous.node},
                              {"STORKIT_EPOCH", std::to_string(previous.epoch)}});

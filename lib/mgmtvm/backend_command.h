@@ -39,13 +39,13 @@ class CommandStorage : public Storage {
     StorageAnswer is_master() override;
 
     bool supports_lease() const override { return cfg_.lease_acquire.has_value(); }
-    LeaseOutcome lease_read() override;
-    LeaseOutcome lease_acquire(double seconds) override;
-    LeaseOutcome lease_renew(double seconds) override;
-    LeaseOutcome lease_release() override;
+    VmLeaseOutcome lease_read() override;
+    VmLeaseOutcome lease_acquire(double seconds) override;
+    VmLeaseOutcome lease_renew(double seconds) override;
+    VmLeaseOutcome lease_release() override;
 
     bool supports_fence() const override { return cfg_.fence.has_value(); }
-    StorageAnswer fence(const LeaseInfo& previous) override;
+    StorageAnswer fence(const VmLease& previous) override;
 
     bool supports_shared() const override { return cfg_.shared_get.has_value(); }
     std::optional<std::string> shared_read(const std::string& key) override;
@@ -56,8 +56,8 @@ class CommandStorage : public Storage {
     Run run(const Argv& argv, std::map<std::string, std::string> env = {},
             const std::string& input = "") const;
     StorageAnswer ask(const Argv& argv, std::map<std::string, std::string> env = {}) const;
-    LeaseOutcome lease_op(const Argv& argv, double seconds, LeaseStatus on_refusal,
-                          const char* done);
+    VmLeaseOutcome lease_op(const Argv& argv, double seconds, VmLeaseStatus on_refusal,
+                            const char* done);
     CommandStorageConfig cfg_;
     StorageContext ctx_;
 };

@@ -66,12 +66,12 @@ double SimStorage::now() const {
     return v;
 }
 
-LeaseInfo SimStorage::read_lease() const {
-    LeaseInfo l;
+VmLease SimStorage::read_lease() const {
+    VmLease l;
     std::optional<std::string> text = read_file(cfg_.dir + "/lease.json");
     if (text) {
         try {
-            l = LeaseInfo::from_json(nlohmann::json::parse(*text));
+            l = VmLease::from_json(nlohmann::json::parse(*text));
         } catch (const std::exception& e) {
             throw Error(fmt::format("{}/lease.json: {}", cfg_.dir, e.what()));
         }
@@ -80,7 +80,7 @@ LeaseInfo SimStorage::read_lease() const {
     return l;
 }
 
-void SimStorage::write_lease(const LeaseInfo& l) const {
+void SimStorage::write_lease(const VmLease& l) const {
     write_file_atomic(cfg_.dir + "/lease.json", l.to_json().dump() + "\n");
 }
 
@@ -88,55 +88,55 @@ bool SimStorage::lease_cut_off() const {
     return trimmed(read_file(cfg_.dir + "/nodes/" + ctx_.node + "/lease")) == "fail";
 }
 
-LeaseOutcome SimStorage::lease_read() {
-    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
+VmLeaseOutcome SimStorage::lease_read() {
+    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    return {LeaseStatus::kOk, read_lease(), "sim"};
+    return {VmLeaseStatus::kOk, read_lease(), "sim"};
 }
 
-LeaseOutcome SimStorage::lease_acquire(double seconds) {
-    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
+VmLeaseOutcome SimStorage::lease_acquire(double seconds) {
+    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    LeaseInfo l = read_lease();
+    VmLease l = read_lease();
     if (l.live() && l.node != ctx_.node)
-        return {LeaseStatus::kBusy, l, fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+        return {VmLeaseStatus::kBusy, l, fmt::format("held by {} (epoch {})", l.node, l.epoch)};
     l.node = ctx_.node;
     l.epoch += 1;
     l.expires = l.now + seconds;
     l.released = false;
     write_lease(l);
-    return {LeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
+    return {VmLeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
 }
 
-LeaseOutcome SimStorage::lease_renew(double seconds) {
-    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
+VmLeaseOutcome SimStorage::lease_renew(double seconds) {
+    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    LeaseInfo l = read_lease();
+    VmLease l = read_lease();
     if (l.node != ctx_.node || l.released)
         return {
-            LeaseStatus::kLost, l,
+            VmLeaseStatus::kLost, l,
             l.node.empty() ? "no lease" : fmt::format("held by {} (epoch {})", l.node, l.epoch)};
     l.expires = l.now + seconds;
     write_lease(l);
-    return {LeaseStatus::kOk, l, fmt::format("renewed epoch {}", l.epoch)};
+    return {VmLeaseStatus::kOk, l, fmt::format("renewed epoch {}", l.epoch)};
 }
 
-LeaseOutcome SimStorage::lease_release() {
-    if (lease_cut_off()) return {LeaseStatus::kError, {}, "sim: lease operations fail here"};
+VmLeaseOutcome SimStorage::lease_release() {
+    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    LeaseInfo l = read_lease();
-    if (l.node != ctx_.node || l.released) return {LeaseStatus::kLost, l, "not held here"};
+    VmLease l = read_lease();
+    if (l.node != ctx_.node || l.released) return {VmLeaseStatus::kLost, l, "not held here"};
     l.released = true;
     write_lease(l);
-    return {LeaseStatus::kOk, l, fmt::format("released epoch {}", l.epoch)};
+    return {VmLeaseStatus::kOk, l, fmt::format("released epoch {}", l.epoch)};
 }
 
-StorageAnswer SimStorage::fence(const LeaseInfo& previous) {
+StorageAnswer SimStorage::fence(const VmLease& previous) {
     if (trimmed(read_file(cfg_.dir + "/fence")) == "fail")
         return {Tri::kNo, "sim: fencing fails (" + cfg_.dir + "/fence)"};
     // Every client but this node loses access, as Ceph's blocklist does for the image's watchers.
     FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    LeaseInfo l = read_lease();
+    VmLease l = read_lease();
     std::string line =
         nlohmann::json{
             {"time", l.now}, {"epoch", l.epoch}, {"by", ctx_.node}, {"previous", previous.node}}

@@ -34,13 +34,13 @@ class SimStorage : public Storage {
     StorageAnswer is_master() override;
 
     bool supports_lease() const override { return true; }
-    LeaseOutcome lease_read() override;
-    LeaseOutcome lease_acquire(double seconds) override;
-    LeaseOutcome lease_renew(double seconds) override;
-    LeaseOutcome lease_release() override;
+    VmLeaseOutcome lease_read() override;
+    VmLeaseOutcome lease_acquire(double seconds) override;
+    VmLeaseOutcome lease_renew(double seconds) override;
+    VmLeaseOutcome lease_release() override;
 
     bool supports_fence() const override { return true; }
-    StorageAnswer fence(const LeaseInfo& previous) override;
+    StorageAnswer fence(const VmLease& previous) override;
 
     bool supports_shared() const override { return true; }
     std::optional<std::string> shared_read(const std::string& key) override;
@@ -51,8 +51,8 @@ class SimStorage : public Storage {
   private:
     StorageAnswer health(const std::string& file) const;
     bool lease_cut_off() const;
-    LeaseInfo read_lease() const;  // caller holds the lease lock
-    void write_lease(const LeaseInfo& l) const;
+    VmLease read_lease() const;  // caller holds the lease lock
+    void write_lease(const VmLease& l) const;
     SimStorageConfig cfg_;
     StorageContext ctx_;
 };

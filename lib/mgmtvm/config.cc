@@ -7,8 +7,8 @@
 
 namespace storkit {
 
-const NodeEntry& MgmtvmConfig::self() const {
-    for (const NodeEntry& n : nodes)
+const PeerEntry& MgmtvmConfig::self() const {
+    for (const PeerEntry& n : nodes)
         if (n.name == node) return n;
     throw ConfigError(fmt::format("{}: node \"{}\" is not in nodes", file.path(), node));
 }
@@ -39,12 +39,12 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     }
     if (c.nodes.empty()) root.fail("nodes", "expected at least one node");
     std::sort(c.nodes.begin(), c.nodes.end(),
-              [](const NodeEntry& a, const NodeEntry& b) { return a.name < b.name; });
+              [](const PeerEntry& a, const PeerEntry& b) { return a.name < b.name; });
     bool known = std::any_of(c.nodes.begin(), c.nodes.end(),
-                             [&](const NodeEntry& n) { return n.name == c.node; });
+                             [&](const PeerEntry& n) { return n.name == c.node; });
     if (!known) {
         std::string names;
-        for (const NodeEntry& n : c.nodes) names += (names.empty() ? "" : ", ") + n.name;
+        for (const PeerEntry& n : c.nodes) names += (names.empty() ? "" : ", ") + n.name;
         if (node_override.empty())
             root.fail("node", fmt::format("\"{}\" is not one of nodes ({})", c.node, names));
         throw ConfigError(

@@ -10,7 +10,7 @@
 
 namespace storkit {
 
-struct NodeEntry {
+struct PeerEntry {
     std::string name;
     std::string libvirt;  // libvirt URI of that node
 };
@@ -21,7 +21,7 @@ struct MgmtvmConfig {
     std::string vm_name;
     std::string domain_xml;        // path of the domain definition, the same on every node
     std::string volume;            // the volume holding the VM's disk (for the storage backend)
-    std::vector<NodeEntry> nodes;  // every node, sorted by name
+    std::vector<PeerEntry> nodes;  // every node, sorted by name
     std::string state_dir;         // lock file and last decision
     std::chrono::milliseconds tick{45000}, peer{5000}, stop{60000};
     int lease_ticks = 3;               // the lease lasts lease_ticks x lease_tick_s
@@ -30,7 +30,7 @@ struct MgmtvmConfig {
 
     double lease_seconds() const { return lease_ticks * lease_tick_s; }
 
-    const NodeEntry& self() const;
+    const PeerEntry& self() const;
     ConfigNode storage() const { return file.root().object("storage"); }
 };
 

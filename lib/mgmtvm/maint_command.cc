@@ -45,7 +45,7 @@ void mgmtvm_maint_command(const CommonOptions& common, const MaintOptions& opts,
         throw ConfigError(fmt::format("{}: say either --global or --node NAME", opts.verb));
     if (!opts.node.empty()) {
         bool known = false;
-        for (const NodeEntry& n : cfg.nodes) known = known || n.name == opts.node;
+        for (const PeerEntry& n : cfg.nodes) known = known || n.name == opts.node;
         if (!known)
             throw ConfigError(
                 fmt::format("--node {}: not one of the nodes in {}", opts.node, common.config));

@@ -17,7 +17,7 @@ NodeState NodeState::from_json(const json& j) {
     NodeState s;
     s.renew_failures = j.value("renew_failures", 0);
     if (j.contains("fence_pending") && !j["fence_pending"].is_null())
-        s.fence_pending = LeaseInfo::from_json(j["fence_pending"]);
+        s.fence_pending = VmLease::from_json(j["fence_pending"]);
     if (j.contains("last")) s.last = j["last"];
     return s;
 }

@@ -13,8 +13,8 @@ namespace storkit {
 
 struct NodeState {
     int renew_failures = 0;
-    std::optional<LeaseInfo> fence_pending;  // the holder to fence before starting the VM
-    nlohmann::json last = nullptr;           // the last tick's trace, with "time"
+    std::optional<VmLease> fence_pending;  // the holder to fence before starting the VM
+    nlohmann::json last = nullptr;         // the last tick's trace, with "time"
 
     nlohmann::json to_json() const;
     static NodeState from_json(const nlohmann::json& j);

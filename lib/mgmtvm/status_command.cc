@@ -66,7 +66,7 @@ using VmAsks = std::map<std::string, std::future<virt::DomainStatus>>;
 
 VmAsks ask_vms(const MgmtvmConfig& cfg) {
     VmAsks asks;
-    for (const NodeEntry& n : cfg.nodes)
+    for (const PeerEntry& n : cfg.nodes)
         asks[n.name] =
             std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
     return asks;
@@ -127,8 +127,8 @@ std::string row_line(const NodeRow& r, const Painter& paint) {
                        r.maint == Maint::kNone ? "-" : std::string(to_string(r.maint)), decision);
 }
 
-json lease_json(const LeaseOutcome& lease) {
-    const LeaseInfo& l = lease.info;
+json lease_json(const VmLeaseOutcome& lease) {
+    const VmLease& l = lease.info;
     return {{"status", to_string(lease.status)},
             {"holder", l.node},
             {"epoch", l.epoch},
@@ -138,9 +138,10 @@ json lease_json(const LeaseOutcome& lease) {
             {"detail", lease.detail}};
 }
 
-std::string lease_line(const LeaseOutcome& lease, double now) {
-    const LeaseInfo& l = lease.info;
-    if (lease.status != LeaseStatus::kOk) return fmt::format("lease: unknown ({})\n", lease.detail);
+std::string lease_line(const VmLeaseOutcome& lease, double now) {
+    const VmLease& l = lease.info;
+    if (lease.status != VmLeaseStatus::kOk)
+        return fmt::format("lease: unknown ({})\n", lease.detail);
     if (l.node.empty()) return "lease: never taken\n";
     return fmt::format(
         "lease: {} {}, epoch {}, {}\n",
@@ -165,7 +166,7 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     } catch (const std::exception& e) {
         maint_error = e.what();
     }
-    LeaseOutcome lease;
+    VmLeaseOutcome lease;
     if (storage->supports_lease()) lease = storage->lease_read();
 
     Painter paint{!opts.no_color && !common.json && ::isatty(STDOUT_FILENO)};
@@ -173,7 +174,7 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     std::vector<std::string> running;
     std::string table = fmt::format("{:<10} {:<8} {:<7} {:<14} {:<7} {}\n", "NODE", "STORAGE",
                                     "ROLE", "VM", "MAINT", "LAST DECISION");
-    for (const NodeEntry& n : cfg.nodes) {
+    for (const PeerEntry& n : cfg.nodes) {
         NodeRow r = read_row(*storage, cfg, n.name, asks[n.name].get(), maint, now, wall);
         if (r.vm.active == Tri::kYes) running.push_back(n.name);
         nodes[n.name] = row_json(r);

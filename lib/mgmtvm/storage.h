@@ -41,18 +41,18 @@ class Storage {
     // The lease (see lease.h). A backend without one answers supports_lease() == false and the
     // reconcile keeps the published flow's safe behaviour.
     virtual bool supports_lease() const { return false; }
-    virtual LeaseOutcome lease_read() { return unsupported(); }
+    virtual VmLeaseOutcome lease_read() { return unsupported(); }
     // Takes the lease for this node with a new epoch, if it is free, expired or already ours.
-    virtual LeaseOutcome lease_acquire(double /*seconds*/) { return unsupported(); }
+    virtual VmLeaseOutcome lease_acquire(double /*seconds*/) { return unsupported(); }
     // Extends this node's lease (same epoch); kLost when another node holds a newer epoch.
-    virtual LeaseOutcome lease_renew(double /*seconds*/) { return unsupported(); }
+    virtual VmLeaseOutcome lease_renew(double /*seconds*/) { return unsupported(); }
     // Gives this node's lease up cleanly, so the next holder needs no fencing.
-    virtual LeaseOutcome lease_release() { return unsupported(); }
+    virtual VmLeaseOutcome lease_release() { return unsupported(); }
 
     // Cuts every other client of the VM's volume off the storage, so an old copy of the VM
     // cannot write another byte. Unsupported: value kUnknown with a detail saying so.
     virtual bool supports_fence() const { return false; }
-    virtual StorageAnswer fence(const LeaseInfo& /*previous*/) {
+    virtual StorageAnswer fence(const VmLease& /*previous*/) {
         return {Tri::kUnknown, "no fencing"};
     }
 
@@ -66,7 +66,7 @@ class Storage {
     virtual double now() const;
 
   private:
-    static LeaseOutcome unsupported() { return {LeaseStatus::kError, {}, "no lease support"}; }
+    static VmLeaseOutcome unsupported() { return {VmLeaseStatus::kError, {}, "no lease support"}; }
 };
 
 // Builds the backend named by `cfg` ("backend" key). Throws ConfigError naming the key.

@@ -35,8 +35,8 @@ void observe_storage(Storage& storage, TickResult& r) {
     r.obs.master = r.storage["master"].value;
 }
 
-LeaseView view_of(const LeaseOutcome& l, const std::string& node) {
-    if (l.status == LeaseStatus::kError) return LeaseView::kUnknown;
+LeaseView view_of(const VmLeaseOutcome& l, const std::string& node) {
+    if (l.status == VmLeaseStatus::kError) return LeaseView::kUnknown;
     if (l.info.live_for(node)) return LeaseView::kMine;
     if (l.info.live()) return LeaseView::kOther;
     return LeaseView::kFree;
@@ -56,17 +56,17 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
         // Adopt a free lease only for a VM known to run here: a node whose libvirt is silent
         // must not take the lease from a master that could start the VM. Nor when another
         // node held it last: that node took over while this copy ran and may have fenced it.
-        bool free = r.lease.status == LeaseStatus::kLost && !r.lease.info.live();
+        bool free = r.lease.status == VmLeaseStatus::kLost && !r.lease.info.live();
         lapsed = free && !r.lease.info.node.empty() && r.lease.info.node != cfg.node;
         if (free && !lapsed && r.obs.here == Tri::kYes)
             r.lease = storage.lease_acquire(cfg.lease_seconds());
         if (lapsed && r.obs.here == Tri::kYes) {
             r.steps.push_back(fmt::format("lease: {} held it (epoch {}) while the VM ran here",
                                           r.lease.info.node, r.lease.info.epoch));
-        } else if (r.lease.status == LeaseStatus::kOk) {
+        } else if (r.lease.status == VmLeaseStatus::kOk) {
             st.renew_failures = 0;
             r.steps.push_back("lease: " + r.lease.detail);
-        } else if (r.lease.status == LeaseStatus::kLost && r.obs.here != Tri::kYes) {
+        } else if (r.lease.status == VmLeaseStatus::kLost && r.obs.here != Tri::kYes) {
             // Not ours, and no VM known here to protect: nothing to renew.
         } else {
             st.renew_failures += 1;
@@ -85,9 +85,9 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
 bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, TickResult& r) {
     if (!storage.supports_lease()) return true;
     if (r.obs.lease != LeaseView::kMine) {
-        LeaseInfo previous = r.lease.info;
-        LeaseOutcome got = storage.lease_acquire(cfg.lease_seconds());
-        if (got.status != LeaseStatus::kOk) {
+        VmLease previous = r.lease.info;
+        VmLeaseOutcome got = storage.lease_acquire(cfg.lease_seconds());
+        if (got.status != VmLeaseStatus::kOk) {
             r.steps.push_back("lease not acquired: " + got.detail);
             r.msg = fmt::format("{}: not starting: lease not acquired: {}", cfg.node, got.detail);
             return false;
@@ -135,7 +135,7 @@ void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_p
         virt::stop(uri, cfg.vm_name, std::clamp(spare, milliseconds(0), cfg.stop), left(deadline));
         r.changed = true;
         if (r.obs.lease == LeaseView::kMine) {
-            LeaseOutcome rel = storage.lease_release();
+            VmLeaseOutcome rel = storage.lease_release();
             r.steps.push_back("lease: " + rel.detail);
         }
     }
@@ -211,7 +211,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     // Every node's libvirt is asked at once, each within its own deadline, while the storage
     // questions run here.
     std::map<std::string, std::future<virt::DomainStatus>> asks;
-    for (const NodeEntry& n : cfg.nodes)
+    for (const PeerEntry& n : cfg.nodes)
         asks[n.name] =
             std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
     observe_storage(storage, r);

@@ -20,7 +20,7 @@ struct TickResult {
     Decision decision;
     std::map<std::string, StorageAnswer> storage;       // "service", "volume", "master" as asked
     std::map<std::string, virt::DomainStatus> domains;  // every node's answer
-    LeaseOutcome lease;              // the lease after this tick's renewal or read
+    VmLeaseOutcome lease;            // the lease after this tick's renewal or read
     std::vector<std::string> steps;  // what was done: "renewed lease epoch 4", "fenced ..."
     bool changed = false;
     bool failed = false;

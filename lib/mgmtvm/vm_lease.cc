@@ -2,12 +2,12 @@
 
 namespace storkit {
 
-nlohmann::json LeaseInfo::to_json() const {
+nlohmann::json VmLease::to_json() const {
     return {{"node", node}, {"epoch", epoch}, {"expires", expires}, {"released", released}};
 }
 
-LeaseInfo LeaseInfo::from_json(const nlohmann::json& j) {
-    LeaseInfo l;
+VmLease VmLease::from_json(const nlohmann::json& j) {
+    VmLease l;
     l.node = j.at("node").get<std::string>();
     l.epoch = j.at("epoch").get<uint64_t>();
     l.expires = j.at("expires").get<double>();
@@ -15,12 +15,12 @@ LeaseInfo LeaseInfo::from_json(const nlohmann::json& j) {
     return l;
 }
 
-const char* to_string(LeaseStatus s) {
+const char* to_string(VmLeaseStatus s) {
     switch (s) {
-        case LeaseStatus::kOk: return "ok";
-        case LeaseStatus::kBusy: return "busy";
-        case LeaseStatus::kLost: return "lost";
-        case LeaseStatus::kError: return "error";
+        case VmLeaseStatus::kOk: return "ok";
+        case VmLeaseStatus::kBusy: return "busy";
+        case VmLeaseStatus::kLost: return "lost";
+        case VmLeaseStatus::kError: return "error";
     }
     return "error";
 }

@@ -9,7 +9,7 @@
 namespace storkit {
 
 // What the storage says about the lease. Times are seconds on the storage's clock.
-struct LeaseInfo {
+struct VmLease {
     std::string node;       // holder, or the last holder after a release/expiry ("" = never held)
     uint64_t epoch = 0;     // fencing token: +1 on every acquisition
     double expires = 0;     // when the holder's claim ends
@@ -20,22 +20,22 @@ struct LeaseInfo {
     bool live_for(const std::string& n) const { return live() && node == n; }
     nlohmann::json to_json() const;
     // Throws std::runtime_error on a malformed record.
-    static LeaseInfo from_json(const nlohmann::json& j);
+    static VmLease from_json(const nlohmann::json& j);
 };
 
-enum class LeaseStatus {
+enum class VmLeaseStatus {
     kOk,     // done
     kBusy,   // another node holds a live lease
     kLost,   // this node no longer holds it (another node acquired a newer epoch)
     kError,  // the storage did not answer (see detail)
 };
 
-struct LeaseOutcome {
-    LeaseStatus status = LeaseStatus::kError;
-    LeaseInfo info;      // the lease after the operation (when known)
+struct VmLeaseOutcome {
+    VmLeaseStatus status = VmLeaseStatus::kError;
+    VmLease info;        // the lease after the operation (when known)
     std::string detail;  // why, for the trace
 };
 
-const char* to_string(LeaseStatus s);
+const char* to_string(VmLeaseStatus s);
 
 }  // namespace storkit

@@ -9,7 +9,7 @@ BmcFleet load_pxe_bmc_fleet(const std::string& path) {
     PxeConfig cfg = load_pxe_config(path);
     BmcFleet fleet;
     fleet.source = cfg.path;
-    for (const Node& n : load_inventory(cfg).nodes)
+    for (const InventoryRow& n : load_inventory(cfg).nodes)
         fleet.members.push_back(
             {n.name, n.bmc ? std::optional<std::string>(ipv4_string(*n.bmc)) : std::nullopt});
     fleet.subnet = cfg.bmc_subnet.str();

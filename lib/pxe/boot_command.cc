@@ -20,15 +20,15 @@ using nlohmann::json;
 constexpr int kBmcPort = 623;
 
 // Whether prepare has written the node's DHCP reservation with its current MAC.
-bool reserved(const PxeConfig& cfg, const Node& n) {
+bool reserved(const PxeConfig& cfg, const InventoryRow& n) {
     if (n.mac.empty()) return false;
     std::optional<std::string> text = read_file(cfg.hosts_dir + "/" + n.name);
     return text && text->rfind(n.mac + ",", 0) == 0;
 }
 
-std::vector<PlanNode> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
-    std::vector<PlanNode> out;
-    for (const Node& n : inv.nodes)
+std::vector<PlanEntry> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
+    std::vector<PlanEntry> out;
+    for (const InventoryRow& n : inv.nodes)
         out.push_back({n.name, n.bmc ? fmt::format("{}:{}", ipv4_string(*n.bmc), kBmcPort) : "",
                        n.mac, reserved(cfg, n)});
     return out;
@@ -74,7 +74,7 @@ class BootRun {
     void act(const BootStep& step);
     void fill_report(bool acted);
     void save() const { write_file_atomic(boot_state_file(cfg_), boot_.to_json().dump(1) + "\n"); }
-    LeaseTable leases() const {
+    DhcpLeaseTable leases() const {
         FileLock lock = state_.lock();
         return state_.leases();
     }
@@ -94,7 +94,7 @@ class BootRun {
     Report& report_;
     BootSettings settings_;
     BootState boot_;
-    std::vector<PlanNode> nodes_;
+    std::vector<PlanEntry> nodes_;
     std::optional<PowerSettings> power_;
     int waves_ = 0;
 };
@@ -113,7 +113,7 @@ void BootRun::resume() {
 void BootRun::load() {
     Inventory inv = load_inventory(cfg_);
     nodes_ = plan_nodes(cfg_, inv);
-    for (const PlanNode& n : nodes_) {
+    for (const PlanEntry& n : nodes_) {
         NodeBootRecord& r = boot_.nodes[n.name];
         if (n.bmc.empty() && r.state == NodeBoot::kPending) {
             r.state = NodeBoot::kNoBmc;
@@ -134,7 +134,7 @@ void BootRun::power(const std::vector<std::string>& names) {
     }
     std::vector<std::string> hosts;
     for (const std::string& name : names)
-        for (const PlanNode& n : nodes_)
+        for (const PlanEntry& n : nodes_)
             if (n.name == name) hosts.push_back(n.bmc);
     FanoutOptions fanout;
     fanout.window = names.size();
@@ -149,7 +149,7 @@ void BootRun::power(const std::vector<std::string>& names) {
         rec.power_ons++;
         rec.result = r.line();
         rec.error = r.ok ? "" : r.error;
-        bool mac_known = std::any_of(nodes_.begin(), nodes_.end(), [&](const PlanNode& n) {
+        bool mac_known = std::any_of(nodes_.begin(), nodes_.end(), [&](const PlanEntry& n) {
             return n.name == names[i] && !n.mac.empty();
         });
         rec.state = !r.ok ? NodeBoot::kFailed : mac_known ? NodeBoot::kBooted : NodeBoot::kWaiting;
@@ -162,13 +162,16 @@ void BootRun::power(const std::vector<std::string>& names) {
 void BootRun::bind(const BootStep& step) {
     const std::string& name = step.nodes[0];
     NodeBootRecord& rec = boot_.nodes[name];
-    json table = load_node_table_json(cfg_);
-    json& entry = table["nodes"][name];
-    entry["mac"] = step.mac;
-    for (const PlanNode& n : nodes_)
-        if (n.name == name && !entry.contains("bmc") && !n.bmc.empty())
-            entry["bmc"] = n.bmc.substr(0, n.bmc.find(':'));
-    write_file_atomic(node_table_file(cfg_), table.dump(1) + "\n");
+    std::string table_path = node_table_path(cfg_.pxe_state());
+    std::vector<NodeEntry> table = read_node_table(table_path);
+    auto entry = std::find_if(table.begin(), table.end(),
+                              [&](const NodeEntry& e) { return e.name == name; });
+    if (entry == table.end()) entry = table.insert(table.end(), NodeEntry{name, {}, "", {}});
+    entry->mac = step.mac;
+    for (const PlanEntry& n : nodes_)
+        if (n.name == name && !entry->bmc && !n.bmc.empty())
+            entry->bmc = parse_ipv4(n.bmc.substr(0, n.bmc.find(':')));
+    write_node_table(table_path, table);
     rec.state = NodeBoot::kBound;
     rec.mac = step.mac;
     rec.ip = step.ip;

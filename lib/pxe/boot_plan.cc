@@ -24,7 +24,7 @@ NodeBootRecord record_of(const BootState& st, const std::string& name) {
     return it == st.nodes.end() ? NodeBootRecord{} : it->second;
 }
 
-bool may_power(const PlanNode& n, const NodeBootRecord& r) {
+bool may_power(const PlanEntry& n, const NodeBootRecord& r) {
     if (n.bmc.empty()) return false;
     if (r.state == NodeBoot::kPending) return true;
     // Bound during this run: it booted without boot files; once prepare has made its
@@ -88,16 +88,16 @@ BootState BootState::from_json(const json& j, const std::string& path) {
     return st;
 }
 
-BootStep plan_boot(const std::vector<PlanNode>& nodes, const BootState& state,
-                   const LeaseTable& leases, const BootSettings& settings, double now) {
+BootStep plan_boot(const std::vector<PlanEntry>& nodes, const BootState& state,
+                   const DhcpLeaseTable& leases, const BootSettings& settings, double now) {
     BootStep step;
     // A node waiting for its MAC comes first: until it is bound, nobody else may boot.
     std::set<std::string> taken;
-    for (const PlanNode& n : nodes)
+    for (const PlanEntry& n : nodes)
         if (!n.mac.empty()) taken.insert(n.mac);
     for (const auto& [name, r] : state.nodes)
         if (!r.mac.empty()) taken.insert(r.mac);
-    for (const PlanNode& n : nodes) {
+    for (const PlanEntry& n : nodes) {
         NodeBootRecord r = record_of(state, n.name);
         if (r.state != NodeBoot::kWaiting) continue;
         step.nodes = {n.name};
@@ -116,7 +116,7 @@ BootStep plan_boot(const std::vector<PlanNode>& nodes, const BootState& state,
 
     // The next wave: consecutive nodes left to power, all with a known MAC, or one without.
     std::vector<std::string> wave;
-    for (const PlanNode& n : nodes) {
+    for (const PlanEntry& n : nodes) {
         if (!may_power(n, record_of(state, n.name))) continue;
         if (n.mac.empty()) {
             if (wave.empty()) wave.push_back(n.name);

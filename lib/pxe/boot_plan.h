@@ -52,7 +52,7 @@ struct BootState {
 };
 
 // A node as the planner sees it.
-struct PlanNode {
+struct PlanEntry {
     std::string name;
     std::string bmc;        // "address:port", empty when unknown
     std::string mac;        // from the config or the node table; empty when unknown
@@ -80,7 +80,7 @@ struct BootStep {
 
 // The next step. Nodes in kPending (or kBound with their reservation ready) are the ones left
 // to power; nodes without a BMC are never powered (the caller marks them kNoBmc).
-BootStep plan_boot(const std::vector<PlanNode>& nodes, const BootState& state,
-                   const LeaseTable& leases, const BootSettings& settings, double now);
+BootStep plan_boot(const std::vector<PlanEntry>& nodes, const BootState& state,
+                   const DhcpLeaseTable& leases, const BootSettings& settings, double now);
 
 }  // namespace storkit

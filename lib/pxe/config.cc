@@ -24,13 +24,6 @@ const std::vector<std::string>& builtin_template_vars() {
     return names;
 }
 
-bool valid_node_name(const std::string& n) {
-    if (n.empty() || n.size() > 63 || n.front() == '-' || n.back() == '-') return false;
-    return std::all_of(n.begin(), n.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
-}
-
 namespace {
 
 Ipv4 address(const ConfigNode& n, const std::string& key) {
@@ -330,7 +323,7 @@ void load_nodes(PxeConfig& c, const ConfigNode& root) {
         if (!valid_node_name(name))
             nodes.fail(name, "a node name is a DNS label: a-z, 0-9 and -, at most 63 characters");
         n.allow_only({"bmc", "mac", "ip"});
-        NodeSpec spec;
+        NodeEntry spec;
         spec.name = name;
         if (n.has("bmc")) {
             spec.bmc = address(n, "bmc");

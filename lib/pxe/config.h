@@ -9,6 +9,7 @@
 
 #include "core/netaddr.h"
 #include "core/text_template.h"
+#include "pxe/node_table.h"
 
 namespace storkit {
 
@@ -43,14 +44,6 @@ enum TemplateVar : size_t {
     kBuiltinVarCount
 };
 const std::vector<std::string>& builtin_template_vars();
-
-// A node as the configuration names it; what is absent is learned or assigned later.
-struct NodeSpec {
-    std::string name;
-    std::optional<Ipv4> bmc;
-    std::string mac;  // normalized, or empty
-    std::optional<Ipv4> ip;
-};
 
 struct PxeConfig {
     std::string path;
@@ -99,7 +92,7 @@ struct PxeConfig {
     std::vector<std::string> var_names;   // builtins, then install.vars keys
     std::vector<std::string> var_values;  // values of install.vars (index - kBuiltinVarCount)
 
-    std::optional<std::vector<NodeSpec>> nodes;  // sorted by name; absent: from the node table
+    std::optional<std::vector<NodeEntry>> nodes;  // sorted by name; absent: from the node table
 
     // <state_dir>/pxe: the node table, the file manifest, the image cache, the lock.
     std::string pxe_state() const { return state_dir + "/pxe"; }
@@ -110,7 +103,6 @@ struct PxeConfig {
 // Reads and validates `path`. Throws ConfigError naming the file, the key path and the value.
 PxeConfig load_pxe_config(const std::string& path);
 
-// Whether `name` can be a node name: a DNS label of lower-case letters, digits and hyphens.
 bool valid_node_name(const std::string& name);
 
 }  // namespace storkit

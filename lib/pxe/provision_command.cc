@@ -11,6 +11,7 @@
 #include "pxe/file_set.h"
 #include "pxe/image_cache.h"
 #include "pxe/inventory.h"
+#include "pxe/node_table.h"
 #include "pxe/render.h"
 #include "pxe/status_command.h"
 
@@ -18,12 +19,9 @@ namespace storkit {
 
 namespace {
 
-std::string node_table_path(const PxeConfig& cfg) {
-    return cfg.pxe_state() + "/nodes.json";
-}
-
-std::vector<NodeSpec> parse_table(const std::string& path, const std::optional<std::string>& text) {
-    return text ? parse_node_table(*text, path) : std::vector<NodeSpec>{};
+std::vector<NodeEntry> parse_table(const std::string& path,
+                                   const std::optional<std::string>& text) {
+    return text ? parse_node_table(*text, path) : std::vector<NodeEntry>{};
 }
 
 void progress(const char* what, uint64_t done, uint64_t total) {
@@ -74,7 +72,7 @@ struct PrepareResult {
 void fill_report(const CommonOptions& common, const PrepareResult& r, Report& report) {
     std::vector<std::string> changed = r.files.changed(), removed = r.files.removed();
     size_t without_mac = 0;
-    for (const Node& n : r.inv.nodes) without_mac += n.mac.empty() ? 1 : 0;
+    for (const InventoryRow& n : r.inv.nodes) without_mac += n.mac.empty() ? 1 : 0;
     nlohmann::json restart = nlohmann::json::array(), reload = nlohmann::json::array();
     reload_hints(r.cfg, r.files, restart, reload);
 
@@ -122,7 +120,7 @@ void prepare(const CommonOptions& common, Report& report) {
     PxeConfig cfg = load_pxe_config(common.config);
     LoaderPlan loaders = loader_plan(cfg.firmware, cfg.loader);
     check_loaders(loaders);
-    std::string table_path = node_table_path(cfg);
+    std::string table_path = node_table_path(cfg.pxe_state());
     std::optional<std::string> table_text = read_file(table_path);
     Inventory inv = build_inventory(cfg, parse_table(table_path, table_text));
     nlohmann::json notes = nlohmann::json::array();
@@ -151,7 +149,7 @@ void prepare(const CommonOptions& common, Report& report) {
     files.plan();
     if (!common.dry_run) {
         files.commit();
-        write_file_atomic(table_path, node_table_json(inv.nodes));
+        write_node_table(table_path, node_table_entries(inv.nodes));
     }
     fill_report(common, {cfg, inv, image, files, image_ready, notes}, report);
 }

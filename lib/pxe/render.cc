@@ -68,7 +68,7 @@ class NodeValues {
         views_.assign(base_.begin(), base_.end());
     }
 
-    const std::vector<std::string_view>& of(const Node& n) {
+    const std::vector<std::string_view>& of(const InventoryRow& n) {
         ip_ = ipv4_string(n.ip);
         bmc_ = n.bmc ? ipv4_string(*n.bmc) : "";
         fqdn_ = cfg_.domain.empty() ? n.name : n.name + "." + cfg_.domain;
@@ -95,8 +95,9 @@ struct Paths {
     std::string http, server;
 };
 
-void render_node(const PxeRenderInput& in, const Node& n, const std::vector<std::string_view>& v,
-                 const TextTemplate& kernel_args, const Paths& p, FileSet& files) {
+void render_node(const PxeRenderInput& in, const InventoryRow& n,
+                 const std::vector<std::string_view>& v, const TextTemplate& kernel_args,
+                 const Paths& p, FileSet& files) {
     const PxeConfig& cfg = in.cfg;
     files.add_content(cfg.hosts_dir + "/" + n.name,
                       fmt::format("{},{},{}\n", n.mac, ipv4_string(n.ip), n.name));
@@ -255,7 +256,7 @@ void render_pxe(const PxeRenderInput& in, FileSet& files) {
                                              cfg.var_names, "default kernel arguments");
     const TextTemplate& args = cfg.kernel_args ? *cfg.kernel_args : default_args;
     NodeValues values(cfg, in.image);
-    for (const Node& n : in.inventory.nodes)
+    for (const InventoryRow& n : in.inventory.nodes)
         if (!n.mac.empty()) render_node(in, n, values.of(n), args, p, files);
 }
 

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "pxe/node_table.h"
 
 namespace storkit {
 
@@ -57,13 +58,13 @@ void PxeState::append(const PxeEvent& e) const {
     if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", file, errno_text(errno)));
 }
 
-LeaseTable PxeState::leases() const {
-    LeaseTable table;
+DhcpLeaseTable PxeState::leases() const {
+    DhcpLeaseTable table;
     std::string leases_file = path("leases.json");
     if (std::optional<std::string> text = read_file(leases_file)) {
         json j = json::parse(*text, nullptr, false);
         if (j.is_discarded()) throw Error(fmt::format("{}: not JSON", leases_file));
-        table = LeaseTable::from_json(j, leases_file);
+        table = DhcpLeaseTable::from_json(j, leases_file);
     }
     // Catch up with the log: normally just the event this run appended; after a run that died
     // between appending and saving, that one's too. A missing leases.json replays everything.
@@ -86,16 +87,13 @@ LeaseTable PxeState::leases() const {
     return table;
 }
 
-std::vector<TableNode> PxeState::nodes() const {
-    std::string file = path("nodes.json");
-    std::optional<std::string> text = read_file(file);
-    if (!text) return {};
-    return parse_table_nodes(*text, file);
+std::vector<NodeEntry> PxeState::nodes() const {
+    return read_node_table(node_table_path(dir_));
 }
 
-void PxeState::save(const LeaseTable& leases, double now) const {
+void PxeState::save(const DhcpLeaseTable& leases, double now) const {
     write_file_atomic(path("leases.json"), leases.to_json().dump(1) + "\n");
-    std::vector<TableNode> nodes;
+    std::vector<NodeEntry> nodes;
     try {
         nodes = this->nodes();
     } catch (const Error& e) {
@@ -108,7 +106,7 @@ void PxeState::save(const LeaseTable& leases, double now) const {
 bool record_event(const PxeState& state, const PxeEvent& e) {
     FileLock lock = state.lock();
     state.append(e);
-    LeaseTable leases = state.leases();
+    DhcpLeaseTable leases = state.leases();
     // The event was applied while catching up with the log; find out whether it found a MAC.
     bool tied = !e.mac.empty() || leases.mac_of_ip(e.ip).has_value();
     state.save(leases, e.time);

@@ -1,7 +1,7 @@
 // The install state directory that pxe-report keeps and pxe-provision reads (<state_dir>/pxe):
 //
 //   events.jsonl  every event, one JSON object per line, appended (the record of what happened)
-//   leases.json   the LeaseTable: all events applied, and how many log bytes that covers
+//   leases.json   the DhcpLeaseTable: all events applied, and how many log bytes that covers
 //   table.json    BMC -> MAC -> DHCP address with times (joined_table), for the monitor
 //   nodes.json    pxe-provision's node table (read here, written there)
 //   report.lock   flock(2) held while the three files above change
@@ -41,11 +41,11 @@ class PxeState {
     // Appends the event to events.jsonl and syncs it. Hold the lock.
     void append(const PxeEvent& e) const;
     // leases.json with every logged event after it applied. Hold the lock.
-    LeaseTable leases() const;
+    DhcpLeaseTable leases() const;
     // Writes leases.json, then table.json joined with nodes.json. Hold the lock.
-    void save(const LeaseTable& leases, double now) const;
+    void save(const DhcpLeaseTable& leases, double now) const;
     // The node table, or no nodes when pxe-provision has not written one.
-    std::vector<TableNode> nodes() const;
+    std::vector<NodeEntry> nodes() const;
 
   private:
     std::string dir_;

@@ -57,15 +57,12 @@ void pxe_status_command(const CommonOptions& common, Report& report) {
     BootState boot;
     if (std::optional<std::string> t = read_file(boot_state_file(cfg)))
         boot = BootState::from_json(json::parse(*t, nullptr, false), boot_state_file(cfg));
-    LeaseTable leases;
+    DhcpLeaseTable leases;
     if (read_file(state.path("events.jsonl")) || read_file(state.path("leases.json"))) {
         FileLock lock = state.lock();
         leases = state.leases();
     }
-    std::vector<TableNode> nodes;
-    for (const Node& n : inv.nodes)
-        nodes.push_back({n.name, n.bmc ? ipv4_string(*n.bmc) : "", n.mac});
-    json table = joined_table(nodes, leases, now_seconds());
+    json table = joined_table(node_table_entries(inv.nodes), leases, now_seconds());
     for (json& row : table["nodes"]) {
         auto it = boot.nodes.find(row["name"].get<std::string>());
         NodeBootRecord r = it == boot.nodes.end() ? NodeBootRecord{} : it->second;
@@ -107,22 +104,25 @@ void pxe_discover_command(const CommonOptions& common, Report& report) {
         make_dirs(cfg.pxe_state());
         lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
     }
-    json table = load_node_table_json(cfg);
-    std::set<std::string> known;
-    for (auto it = table["nodes"].begin(); it != table["nodes"].end(); ++it)
-        if (it.value().contains("bmc")) known.insert(it.value()["bmc"].get<std::string>());
+    std::string table_path = node_table_path(cfg.pxe_state());
+    std::vector<NodeEntry> table = read_node_table(table_path);
+    std::set<Ipv4> known;
+    std::set<std::string> names;
+    for (const NodeEntry& n : table) {
+        names.insert(n.name);
+        if (n.bmc) known.insert(*n.bmc);
+    }
     json added = json::array();
     for (const FoundBmc& b : found) {
-        std::string addr = ipv4_string(b.address);
-        if (known.count(addr) || table["nodes"].contains(b.name)) continue;
-        table["nodes"][b.name] = {{"bmc", addr}};
+        if (known.count(b.address) || names.count(b.name)) continue;
+        table.push_back({b.name, b.address, "", std::nullopt});
         added.push_back(b.name);
         report.line(
             fmt::format("{} {} {}", common.dry_run ? "would add" : "added", b.name, b.host()));
     }
     report.data["added"] = added;
     report.changed = !added.empty() && !common.dry_run;
-    if (report.changed) write_file_atomic(node_table_file(cfg), table.dump(1) + "\n");
+    if (report.changed) write_node_table(table_path, table);
     report.msg = fmt::format("{} BMCs answered, {} new nodes", found.size(), added.size());
 }
 

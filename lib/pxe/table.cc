@@ -31,7 +31,7 @@ double num(const json& j, const char* key) {
 
 }  // namespace
 
-json LeaseRecord::to_json() const {
+json DhcpLease::to_json() const {
     json files = json::array();
     for (const BootFile& f : boot_files)
         files.push_back({{"file", f.file}, {"size", f.size}, {"time", f.time}});
@@ -50,14 +50,14 @@ json LeaseRecord::to_json() const {
             {"phase_detail", or_null(phase_detail)}};
 }
 
-bool LeaseTable::apply(const PxeEvent& e) {
+bool DhcpLeaseTable::apply(const PxeEvent& e) {
     std::string mac = e.mac;
     if (mac.empty()) {
         std::optional<std::string> found = mac_of_ip(e.ip);
         if (!found) return false;
         mac = *found;
     }
-    LeaseRecord& r = leases_[mac];
+    DhcpLease& r = leases_[mac];
     bool is_new = r.mac.empty();
     r.mac = mac;
     if (e.kind == "dhcp") {
@@ -81,28 +81,28 @@ bool LeaseTable::apply(const PxeEvent& e) {
     return true;
 }
 
-std::optional<std::string> LeaseTable::mac_of_ip(const std::string& ip) const {
-    const LeaseRecord* best = nullptr;
+std::optional<std::string> DhcpLeaseTable::mac_of_ip(const std::string& ip) const {
+    const DhcpLease* best = nullptr;
     for (const auto& [mac, r] : leases_)
         if (r.active && r.ip == ip && (!best || r.last_seen > best->last_seen)) best = &r;
     if (!best) return std::nullopt;
     return best->mac;
 }
 
-json LeaseTable::to_json() const {
+json DhcpLeaseTable::to_json() const {
     json list = json::array();
     for (const auto& [mac, r] : leases_) list.push_back(r.to_json());
     return {{"applied_bytes", applied_bytes}, {"leases", list}};
 }
 
-LeaseTable LeaseTable::from_json(const json& j, const std::string& path) {
+DhcpLeaseTable DhcpLeaseTable::from_json(const json& j, const std::string& path) {
     if (!j.is_object() || !j.contains("leases") || !j["leases"].is_array())
         throw Error(fmt::format("{}: not a lease table", path));
-    LeaseTable t;
+    DhcpLeaseTable t;
     if (j.contains("applied_bytes") && j["applied_bytes"].is_number_unsigned())
         t.applied_bytes = j["applied_bytes"].get<uint64_t>();
     for (const json& l : j["leases"]) {
-        LeaseRecord r;
+        DhcpLease r;
         r.mac = str(l, "mac");
         if (r.mac.empty()) throw Error(fmt::format("{}: a lease without a MAC", path));
         r.ip = str(l, "ip");
@@ -125,30 +125,13 @@ LeaseTable LeaseTable::from_json(const json& j, const std::string& path) {
     return t;
 }
 
-std::vector<TableNode> parse_table_nodes(const std::string& text, const std::string& path) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw Error(fmt::format("{}: not a JSON object", path));
-    std::vector<TableNode> out;
-    if (!j.contains("nodes")) return out;
-    if (!j["nodes"].is_object()) throw Error(fmt::format("{}: 'nodes' is not an object", path));
-    for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it) {
-        if (!it.value().is_object()) continue;
-        TableNode n;
-        n.name = it.key();
-        n.bmc = str(it.value(), "bmc");
-        n.mac = normalize_mac(str(it.value(), "mac")).value_or("");
-        out.push_back(std::move(n));
-    }
-    std::sort(out.begin(), out.end(),
-              [](const TableNode& a, const TableNode& b) { return a.name < b.name; });
-    return out;
-}
-
-json joined_table(const std::vector<TableNode>& nodes, const LeaseTable& leases, double now) {
+json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& leases, double now) {
     json rows = json::array();
     std::set<std::string> claimed;
-    for (const TableNode& n : nodes) {
-        json row = {{"name", n.name}, {"bmc", or_null(n.bmc)}, {"mac", or_null(n.mac)}};
+    for (const NodeEntry& n : nodes) {
+        json row = {{"name", n.name},
+                    {"bmc", n.bmc ? json(ipv4_string(*n.bmc)) : json()},
+                    {"mac", or_null(n.mac)}};
         auto it = n.mac.empty() ? leases.leases().end() : leases.leases().find(n.mac);
         if (it != leases.leases().end()) {
             claimed.insert(n.mac);
@@ -169,9 +152,9 @@ json joined_table(const std::vector<TableNode>& nodes, const LeaseTable& leases,
     return {{"updated", now}, {"nodes", rows}, {"unbound", unbound}};
 }
 
-std::optional<std::string> first_new_mac(const LeaseTable& leases, double since,
+std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,
                                          const std::set<std::string>& taken) {
-    const LeaseRecord* best = nullptr;
+    const DhcpLease* best = nullptr;
     for (const auto& [mac, r] : leases.leases()) {
         // A MAC that leased before the power-on belongs to some other machine; one that first
         // showed up through dnsmasq replaying its lease file ("old") did not just boot.

@@ -2,8 +2,8 @@
 // leased, which boot files it fetched and which install phase it reported.
 //
 // Built from two sources: the leases (every PxeEvent applied in order, kept by pxe-report) and
-// the node table of pxe-provision (<state>/nodes.json: {"nodes": {"NAME": {"bmc": "...",
-// "mac": "...", "ip": "..."}}}), which says which MAC belongs to which node and BMC.
+// the node table of pxe-provision (node_table.h), which says which MAC belongs to which node
+// and BMC.
 #pragma once
 
 #include <map>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pxe/event.h"
+#include "pxe/node_table.h"
 
 namespace storkit {
 
@@ -24,7 +25,7 @@ struct BootFile {
 };
 
 // Everything seen of one MAC.
-struct LeaseRecord {
+struct DhcpLease {
     std::string mac;
     std::string ip;              // the last address it leased
     std::string hostname;        // the last name it sent
@@ -43,45 +44,34 @@ struct LeaseRecord {
 };
 
 // All MACs seen, and how much of the event log they reflect.
-class LeaseTable {
+class DhcpLeaseTable {
   public:
     // Applies one event. A TFTP transfer or a phase report without a MAC goes to the MAC whose
     // active lease has the event's address (the latest one); returns false when there is none.
     bool apply(const PxeEvent& e);
     std::optional<std::string> mac_of_ip(const std::string& ip) const;
-    const std::map<std::string, LeaseRecord>& leases() const { return leases_; }
+    const std::map<std::string, DhcpLease>& leases() const { return leases_; }
     // Bytes of the event log applied so far (see pxe_report: catching up after a crash).
     uint64_t applied_bytes = 0;
 
     nlohmann::json to_json() const;
     // Throws Error naming `path` on content that is not a lease table.
-    static LeaseTable from_json(const nlohmann::json& j, const std::string& path);
+    static DhcpLeaseTable from_json(const nlohmann::json& j, const std::string& path);
 
   private:
-    std::map<std::string, LeaseRecord> leases_;
+    std::map<std::string, DhcpLease> leases_;
 };
-
-// A node of pxe-provision's node table.
-struct TableNode {
-    std::string name;
-    std::string bmc;  // address, may be empty
-    std::string mac;  // normalized, may be empty (not known yet)
-};
-
-// Reads the node table's text; entries without a name are skipped. Throws Error naming `path`
-// on text that is not a node table.
-std::vector<TableNode> parse_table_nodes(const std::string& text, const std::string& path);
 
 // The joined table: one row per node (BMC -> MAC -> lease), in name order, and the leases of
 // MACs that no node claims.
-nlohmann::json joined_table(const std::vector<TableNode>& nodes, const LeaseTable& leases,
+nlohmann::json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& leases,
                             double now);
 
 // Binding by order, for nodes whose MAC is not configured: powered on one at a time, the node
 // powered on at `since` is the one whose MAC leased for the first time at or after `since` (a
 // MAC seen before is some other machine's). Returns the earliest such MAC that is not in
 // `taken` (MACs of other nodes), or nullopt while none has leased yet.
-std::optional<std::string> first_new_mac(const LeaseTable& leases, double since,
+std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,
                                          const std::set<std::string>& taken);
 
 }  // namespace storkit

@@ -72,8 +72,8 @@ TEST_CASE("a holder record without `now` is read on the local clock") {
     Scripts s;
     CommandStorageConfig c;
     c.lease_holder = s.script("holder", R"(echo '{"node":"node2","epoch":7,"expires":1}')");
-    LeaseOutcome o = storage(s, c).lease_read();
-    REQUIRE(o.status == LeaseStatus::kOk);
+    VmLeaseOutcome o = storage(s, c).lease_read();
+    REQUIRE(o.status == VmLeaseStatus::kOk);
     CHECK(o.info.node == "node2");
     CHECK(o.info.epoch == 7);
     CHECK(std::abs(o.info.now - now_seconds()) < 5);
@@ -84,11 +84,11 @@ TEST_CASE("a holder command that fails or prints garbage is a lease error") {
     Scripts s;
     CommandStorageConfig c;
     c.lease_holder = s.script("holder", "echo 'no quorum' >&2; exit 2");
-    LeaseOutcome failed = storage(s, c).lease_read();
-    CHECK(failed.status == LeaseStatus::kError);
+    VmLeaseOutcome failed = storage(s, c).lease_read();
+    CHECK(failed.status == VmLeaseStatus::kError);
     CHECK(failed.detail.find("no quorum") != std::string::npos);
     c.lease_holder = s.script("garbage", "echo 'not json'");
-    CHECK(storage(s, c).lease_read().status == LeaseStatus::kError);
+    CHECK(storage(s, c).lease_read().status == VmLeaseStatus::kError);
 }
 
 TEST_CASE("a refused renew is refused even when the holder cannot be read") {
@@ -98,6 +98,6 @@ TEST_CASE("a refused renew is refused even when the holder cannot be read") {
     c.lease_renew = s.script("renew", "exit 1");
     c.lease_release = s.script("release", "exit 0");
     c.lease_holder = s.script("holder", "exit 2");
-    LeaseOutcome o = storage(s, c).lease_renew(30);
-    CHECK(o.status == LeaseStatus::kLost);
+    VmLeaseOutcome o = storage(s, c).lease_renew(30);
+    CHECK(o.status == VmLeaseStatus::kLost);
 }

@@ -7,15 +7,15 @@
 using storkit::BootSettings;
 using storkit::BootState;
 using storkit::BootStep;
-using storkit::LeaseTable;
+using storkit::DhcpLeaseTable;
 using storkit::NodeBoot;
 using storkit::plan_boot;
-using storkit::PlanNode;
+using storkit::PlanEntry;
 using Names = std::vector<std::string>;
 
 namespace {
 
-PlanNode node(const std::string& name, const std::string& mac, const std::string& bmc = "b") {
+PlanEntry node(const std::string& name, const std::string& mac, const std::string& bmc = "b") {
     return {name, bmc == "b" ? name + "-bmc:623" : bmc, mac, false};
 }
 
@@ -48,10 +48,10 @@ storkit::PxeEvent lease(const std::string& mac, const std::string& ip, double t)
 }  // namespace
 
 TEST_CASE("nodes with known MACs go in waves, waves an interval apart", "[boot_plan]") {
-    std::vector<PlanNode> nodes = {node("n1", "m1"), node("n2", "m2"), node("n3", "m3"),
-                                   node("n4", "m4"), node("n5", "m5")};
+    std::vector<PlanEntry> nodes = {node("n1", "m1"), node("n2", "m2"), node("n3", "m3"),
+                                    node("n4", "m4"), node("n5", "m5")};
     BootState st;
-    LeaseTable leases;
+    DhcpLeaseTable leases;
     BootSettings s = settings(2, 10);
     BootStep step = plan_boot(nodes, st, leases, s, 100);
     CHECK(step.kind == BootStep::kPower);
@@ -71,9 +71,9 @@ TEST_CASE("nodes with known MACs go in waves, waves an interval apart", "[boot_p
 }
 
 TEST_CASE("a node without a MAC is powered alone and bound to the first new lease", "[boot_plan]") {
-    std::vector<PlanNode> nodes = {node("n1", "m1"), node("n2", ""), node("n3", "m3")};
+    std::vector<PlanEntry> nodes = {node("n1", "m1"), node("n2", ""), node("n3", "m3")};
     BootState st;
-    LeaseTable leases;
+    DhcpLeaseTable leases;
     leases.apply(lease("old-machine", "10.0.0.9", 5));  // leased before anything was powered
     BootSettings s = settings(3, 1, 30);
     BootStep step = plan_boot(nodes, st, leases, s, 100);
@@ -99,9 +99,9 @@ TEST_CASE("a node without a MAC is powered alone and bound to the first new leas
 }
 
 TEST_CASE("a node whose lease does not come in time is given up", "[boot_plan]") {
-    std::vector<PlanNode> nodes = {node("n1", ""), node("n2", "")};
+    std::vector<PlanEntry> nodes = {node("n1", ""), node("n2", "")};
     BootState st;
-    LeaseTable leases;
+    DhcpLeaseTable leases;
     BootSettings s = settings(1, 1, 30);
     powered(st, {"n1"}, 100, NodeBoot::kWaiting);
     BootStep step = plan_boot(nodes, st, leases, s, 129);
@@ -120,9 +120,9 @@ TEST_CASE("a node whose lease does not come in time is given up", "[boot_plan]")
 }
 
 TEST_CASE("nodes without a BMC are never powered; bound nodes again once reserved", "[boot_plan]") {
-    std::vector<PlanNode> nodes = {node("n1", "m1", ""), node("n2", "m2")};
+    std::vector<PlanEntry> nodes = {node("n1", "m1", ""), node("n2", "m2")};
     BootState st;
-    LeaseTable leases;
+    DhcpLeaseTable leases;
     BootSettings s = settings(5, 1);
     CHECK(plan_boot(nodes, st, leases, s, 100).nodes == Names{"n2"});
     st.nodes["n2"].state = NodeBoot::kBound;

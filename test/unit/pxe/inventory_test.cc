@@ -13,12 +13,12 @@ namespace {
 
 std::map<std::string, std::string> addresses(const Inventory& inv) {
     std::map<std::string, std::string> out;
-    for (const Node& n : inv.nodes) out[n.name] = ipv4_string(n.ip);
+    for (const InventoryRow& n : inv.nodes) out[n.name] = ipv4_string(n.ip);
     return out;
 }
 
-NodeSpec spec(const std::string& name, const char* bmc, const char* mac, const char* ip) {
-    NodeSpec s;
+NodeEntry spec(const std::string& name, const char* bmc, const char* mac, const char* ip) {
+    NodeEntry s;
     s.name = name;
     if (bmc) s.bmc = parse_ipv4(bmc);
     if (mac) s.mac = mac;
@@ -55,7 +55,8 @@ TEST_CASE("a node keeps its address when nodes are added before it") {
     f.config["nodes"] = {{"n5", {{"bmc", "198.18.64.50"}}}};
     Inventory first = build_inventory(f.load(), {});
     CHECK(addresses(first)["n5"] == "198.18.0.100");
-    std::vector<NodeSpec> table = parse_node_table(node_table_json(first.nodes), "nodes.json");
+    std::vector<NodeEntry> table =
+        parse_node_table(node_table_text(node_table_entries(first.nodes)), "nodes.json");
     // A node with a lower BMC address would come first in a fresh assignment.
     f.config["nodes"]["n1"] = {{"bmc", "198.18.64.10"}};
     Inventory second = build_inventory(f.load(), table);
@@ -77,7 +78,7 @@ TEST_CASE("learned MACs from the node table") {
     f.config["nodes"] = {{"n1", {{"bmc", "198.18.64.11"}}},
                          {"n2", {{"bmc", "198.18.64.12"}, {"mac", "52:54:00:00:00:0b"}}}};
     PxeConfig cfg = f.load();
-    std::vector<NodeSpec> table = {spec("n1", "198.18.64.11", "52:54:00:00:00:0a", nullptr)};
+    std::vector<NodeEntry> table = {spec("n1", "198.18.64.11", "52:54:00:00:00:0a", nullptr)};
     Inventory inv = build_inventory(cfg, table);
     CHECK(inv.nodes[0].mac == "52:54:00:00:00:0a");
     // A learned MAC that the config now gives to another node is dropped.
@@ -92,8 +93,9 @@ TEST_CASE("learned MACs from the node table") {
 TEST_CASE("without nodes in the config, the table's nodes are the nodes") {
     test::PxeFixture f;
     f.config.erase("nodes");
-    std::vector<NodeSpec> table = {spec("x1", "198.18.64.21", "52:54:00:00:00:21", nullptr),
-                                   spec("x2", "198.18.64.22", "52:54:00:00:00:21", "198.18.0.150")};
+    std::vector<NodeEntry> table = {
+        spec("x1", "198.18.64.21", "52:54:00:00:00:21", nullptr),
+        spec("x2", "198.18.64.22", "52:54:00:00:00:21", "198.18.0.150")};
     Inventory inv = build_inventory(f.load(), table);
     REQUIRE(inv.nodes.size() == 2);
     CHECK(addresses(inv) ==
@@ -103,16 +105,22 @@ TEST_CASE("without nodes in the config, the table's nodes are the nodes") {
 }
 
 TEST_CASE("the node table file") {
-    Node n{"n1", parse_ipv4("198.18.64.11"), "52:54:00:00:00:01", *parse_ipv4("198.18.0.100")};
-    std::string text = node_table_json({n});
+    InventoryRow n{"n1", parse_ipv4("198.18.64.11"), "52:54:00:00:00:01",
+                   *parse_ipv4("198.18.0.100")};
+    std::string text = node_table_text(node_table_entries({n}));
     CHECK(json::parse(text) ==
           json::parse(R"({"nodes": {"n1": {"bmc": "198.18.64.11", "mac": "52:54:00:00:00:01",
                                            "ip": "198.18.0.100"}}})"));
-    std::vector<NodeSpec> back = parse_node_table(text, "t");
+    std::vector<NodeEntry> back = parse_node_table(text, "t");
     REQUIRE(back.size() == 1);
     CHECK(back[0].mac == "52:54:00:00:00:01");
     CHECK_THROWS_WITH(parse_node_table("{", "/s/nodes.json"),
                       "/s/nodes.json: node table is not valid JSON (remove it to start over)");
     CHECK_THROWS_WITH(parse_node_table(R"({"nodes": {"n1": {"mac": "zz"}}})", "/s/nodes.json"),
                       "/s/nodes.json: node n1: mac \"zz\" is not a MAC address");
+    CHECK_THROWS_WITH(parse_node_table(R"({"nodes": {"n1": {"ip": "x"}}})", "/s/nodes.json"),
+                      "/s/nodes.json: node n1: ip \"x\" is not an IPv4 address");
+    CHECK_THROWS_WITH(parse_node_table(R"({"nodes": []})", "/s/nodes.json"),
+                      "/s/nodes.json: node table has no \"nodes\" object");
+    CHECK(parse_node_table("{}", "t").empty());
 }

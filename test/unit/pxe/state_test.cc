@@ -68,7 +68,7 @@ TEST_CASE("a run that died after appending is caught up by the next", "[pxe_stat
     }
     storkit::record_event(state, lease(3, 3));
     storkit::FileLock lock = state.lock();
-    storkit::LeaseTable t = state.leases();
+    storkit::DhcpLeaseTable t = state.leases();
     CHECK(t.leases().size() == 3);
     CHECK(t.applied_bytes == std::filesystem::file_size(state.path("events.jsonl")));
     // Without leases.json the whole log is replayed.

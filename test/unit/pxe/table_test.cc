@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-using storkit::LeaseTable;
+using storkit::DhcpLeaseTable;
 using storkit::PxeEvent;
 
 namespace {
@@ -35,7 +35,7 @@ const char* kMac3 = "52:54:00:00:00:03";
 }  // namespace
 
 TEST_CASE("leases keep first and last sight, release, boot files and phase", "[pxe_table]") {
-    LeaseTable t;
+    DhcpLeaseTable t;
     CHECK(t.apply(dhcp("add", kMac1, "198.18.0.100", 10)));
     CHECK(t.apply(dhcp("old", kMac1, "198.18.0.100", 20)));
     CHECK(t.apply(tftp("198.18.0.100", "ipxe.efi", 21)));
@@ -46,7 +46,7 @@ TEST_CASE("leases keep first and last sight, release, boot files and phase", "[p
     p.ip = "198.18.0.100";
     p.time = 30;
     CHECK(t.apply(p));
-    const storkit::LeaseRecord& r = t.leases().at(kMac1);
+    const storkit::DhcpLease& r = t.leases().at(kMac1);
     CHECK(r.first_seen == 10);
     CHECK(r.last_seen == 20);
     CHECK(r.active);
@@ -60,33 +60,33 @@ TEST_CASE("leases keep first and last sight, release, boot files and phase", "[p
 }
 
 TEST_CASE("an address belongs to the MAC that leased it last", "[pxe_table]") {
-    LeaseTable t;
+    DhcpLeaseTable t;
     t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
     t.apply(dhcp("add", kMac2, "198.18.0.100", 20));
     CHECK(t.mac_of_ip("198.18.0.100") == std::string(kMac2));
 }
 
 TEST_CASE("the lease table survives its JSON form", "[pxe_table]") {
-    LeaseTable t;
+    DhcpLeaseTable t;
     t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
     t.apply(tftp("198.18.0.100", "pxelinux.0", 11));
     t.applied_bytes = 1234;
-    LeaseTable back = LeaseTable::from_json(t.to_json(), "leases.json");
+    DhcpLeaseTable back = DhcpLeaseTable::from_json(t.to_json(), "leases.json");
     CHECK(back.applied_bytes == 1234);
     CHECK(back.to_json() == t.to_json());
-    CHECK_THROWS_WITH(LeaseTable::from_json(nlohmann::json::array(), "x.json"),
+    CHECK_THROWS_WITH(DhcpLeaseTable::from_json(nlohmann::json::array(), "x.json"),
                       Catch::Contains("x.json"));
 }
 
 TEST_CASE("the joined table maps node -> BMC -> MAC -> DHCP address", "[pxe_table]") {
-    std::vector<storkit::TableNode> nodes = storkit::parse_table_nodes(
+    std::vector<storkit::NodeEntry> nodes = storkit::parse_node_table(
         R"({"nodes": {"node2": {"bmc": "10.0.0.12"},
-                      "node1": {"bmc": "10.0.0.11", "mac": "52-54-00-00-00-01", "ip": "x"}}})",
+                      "node1": {"bmc": "10.0.0.11", "mac": "52-54-00-00-00-01"}}})",
         "nodes.json");
     REQUIRE(nodes.size() == 2);
     CHECK(nodes[0].name == "node1");
     CHECK(nodes[0].mac == kMac1);
-    LeaseTable t;
+    DhcpLeaseTable t;
     t.apply(dhcp("add", kMac1, "198.18.0.100", 10));
     t.apply(dhcp("add", kMac3, "198.18.0.103", 11));
     nlohmann::json j = storkit::joined_table(nodes, t, 99);
@@ -97,12 +97,12 @@ TEST_CASE("the joined table maps node -> BMC -> MAC -> DHCP address", "[pxe_tabl
     CHECK(j["nodes"][1]["ip"].is_null());
     REQUIRE(j["unbound"].size() == 1);
     CHECK(j["unbound"][0]["mac"] == kMac3);
-    CHECK_THROWS(storkit::parse_table_nodes("[1]", "nodes.json"));
-    CHECK(storkit::parse_table_nodes("{}", "nodes.json").empty());
+    CHECK_THROWS(storkit::parse_node_table("[1]", "nodes.json"));
+    CHECK(storkit::parse_node_table("{}", "nodes.json").empty());
 }
 
 TEST_CASE("binding by order takes the first MAC that is new since the power-on", "[pxe_table]") {
-    LeaseTable t;
+    DhcpLeaseTable t;
     t.apply(dhcp("add", kMac1, "198.18.0.100", 10));  // some machine that was up before
     CHECK_FALSE(storkit::first_new_mac(t, 50, {}));   // nothing new yet
     t.apply(dhcp("old", kMac1, "198.18.0.100", 55));  // its renewal does not make it new
