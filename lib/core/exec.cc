@@ -183,7 +183,7 @@ void collect_rest(Child& c, ExecResult& res) {
 
 std::string ExecResult::describe() const {
     if (!started) return "cannot run: " + error;
-    if (timed_out) return "timed out";
+    if (timed_out) return fmt::format("timed out after {} s", timeout_s);
     if (signal) return fmt::format("killed by signal {}", signal);
     return fmt::format("exit {}", exit_code);
 }
@@ -215,6 +215,7 @@ ExecResult run_command(const ExecRequest& req) {
         record_status(res, child.status);
     } else {
         res.timed_out = true;
+        res.timeout_s = std::chrono::duration<double>(req.timeout).count();
         ::kill(-pid, SIGKILL);
         ::waitpid(pid, &child.status, 0);
     }

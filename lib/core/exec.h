@@ -11,6 +11,7 @@ namespace storkit {
 struct ExecResult {
     bool started = false;    // false: the program could not be started (see `error`)
     bool timed_out = false;  // killed at the deadline
+    double timeout_s = 0;    // that deadline, in seconds (when timed out)
     int exit_code = -1;      // valid when exited normally
     int signal = 0;          // non-zero when killed by a signal
     std::string out;         // stdout, capped at 1 MiB

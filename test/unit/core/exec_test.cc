@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 using namespace storkit;
 using namespace std::chrono_literals;
@@ -36,15 +39,45 @@ TEST_CASE("stdin data reaches the command") {
 }
 
 TEST_CASE("the deadline kills the command and what it started") {
+    char dir[] = "/tmp/storkit-exec.XXXXXX";
+    REQUIRE(::mkdtemp(dir));
+    std::string pids = std::string(dir) + "/pids";
     ExecRequest req;
-    req.argv = {"/bin/sh", "-c", "sleep 30 & sleep 30; echo never"};
+    req.argv = {"/bin/sh", "-c", "sleep 30 & echo $! $$ >" + pids + "; sleep 30; echo never"};
     req.timeout = 300ms;
     auto t0 = std::chrono::steady_clock::now();
     ExecResult r = run_command(req);
     auto took = std::chrono::steady_clock::now() - t0;
     CHECK(r.timed_out);
     CHECK(r.out.empty());
+    CHECK(r.describe() == "timed out after 0.3 s");
     CHECK(took < 5s);  // bounded by the deadline, not by the sleeps
+    // Neither the shell nor the child it left behind outlives the deadline.
+    std::ifstream in(pids);
+    pid_t child = 0, shell = 0;
+    REQUIRE(in >> child >> shell);
+    for (pid_t p : {child, shell}) {
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; ++i) {
+            std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+            std::string pid, comm, state;
+            gone = !(stat >> pid >> comm >> state) || state == "Z";
+            if (!gone) std::this_thread::sleep_for(20ms);
+        }
+        CHECK(gone);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("output is capped, and a command writing more still finishes") {
+    ExecRequest req;
+    req.argv = {"/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 200000 /dev/zero >&2; exit 4"};
+    req.timeout = 10s;
+    ExecResult r = run_command(req);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_code == 4);
+    CHECK(r.out.size() == 1u << 20);
+    CHECK(r.err.size() == 64u << 10);
 }
 
 TEST_CASE("a command that backgrounds a child holding stdout returns when it exits") {
