@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 namespace storkit::log {
 namespace {
@@ -19,6 +21,17 @@ struct State {
 State& state() {
     static State s;
     return s;
+}
+
+// A message of several lines (every problem of a config file) is several messages: each line
+// gets the tool's name and the level, so that each reads on its own.
+std::vector<std::string_view> lines(std::string_view msg) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    for (size_t nl; (nl = msg.find('\n', start)) != std::string_view::npos; start = nl + 1)
+        out.push_back(msg.substr(start, nl - start));
+    if (start < msg.size() || out.empty()) out.push_back(msg.substr(start));
+    return out;
 }
 
 }  // namespace
@@ -43,15 +56,17 @@ void write(Level level, const std::string& msg) {
                    : level == Level::kWarning ? LOG_WARNING
                    : level == Level::kInfo    ? LOG_INFO
                                               : LOG_DEBUG;
-        ::syslog(prio, "%s", msg.c_str());
+        for (std::string_view line : lines(msg))
+            ::syslog(prio, "%.*s", static_cast<int>(line.size()), line.data());
         return;
     }
     if (s.verbosity < needed) return;
     const char* tag = level == Level::kError     ? "error: "
                       : level == Level::kWarning ? "warning: "
                                                  : "";
-    std::string line = fmt::format("{}: {}{}\n", s.tool, tag, msg);
-    (void)!::write(STDERR_FILENO, line.data(), line.size());
+    std::string text;
+    for (std::string_view line : lines(msg)) text += fmt::format("{}: {}{}\n", s.tool, tag, line);
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
 }
 
 }  // namespace storkit::log
