@@ -131,8 +131,9 @@ ConfigNode ConfigNode::object(const std::string& key) const {
     return ConfigNode(&v, file_, key_path(key));
 }
 
-std::optional<ConfigNode> ConfigNode::object_opt(const std::string& key) const {
-    if (!has(key)) return std::nullopt;
+ConfigNode ConfigNode::section(const std::string& key) const {
+    static const json empty = json::object();
+    if (!has(key)) return ConfigNode(&empty, file_, key_path(key));
     return object(key);
 }
 

@@ -35,7 +35,8 @@ class ConfigNode {
     std::vector<std::string> strings_or(const std::string& key,
                                         const std::vector<std::string>& fallback) const;
     ConfigNode object(const std::string& key) const;
-    std::optional<ConfigNode> object_opt(const std::string& key) const;
+    // The object at `key`, or an empty one when the key is absent (every key at its default).
+    ConfigNode section(const std::string& key) const;
     // Keys of an object-valued key, in file order is not kept: sorted.
     std::vector<std::string> keys() const;
 

@@ -54,19 +54,17 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     c.state_dir = root.string_or("state_dir", "/var/lib/storkit");
     if (c.state_dir[0] != '/') root.fail("state_dir", "expected an absolute path");
 
-    if (auto d = root.object_opt("deadlines")) {
-        d->allow_only({"tick_s", "peer_s", "stop_s"});
-        c.tick = seconds_to_ms(d->positive_or("tick_s", 45));
-        c.peer = seconds_to_ms(d->positive_or("peer_s", 5));
-        c.stop = seconds_to_ms(d->positive_or("stop_s", 60));
-        if (c.peer >= c.tick)
-            d->fail("peer_s", "must be shorter than deadlines.tick_s, or no tick could finish");
-    }
-    if (auto l = root.object_opt("lease")) {
-        l->allow_only({"ticks", "tick_s"});
-        c.lease_ticks = static_cast<int>(l->integer_or("ticks", 3, 2, 1000));
-        c.lease_tick_s = l->positive_or("tick_s", 60);
-    }
+    ConfigNode d = root.section("deadlines");
+    d.allow_only({"tick_s", "peer_s", "stop_s"});
+    c.tick = seconds_to_ms(d.positive_or("tick_s", 45));
+    c.peer = seconds_to_ms(d.positive_or("peer_s", 5));
+    c.stop = seconds_to_ms(d.positive_or("stop_s", 60));
+    if (c.peer >= c.tick)
+        d.fail("peer_s", "must be shorter than deadlines.tick_s, or no tick could finish");
+    ConfigNode l = root.section("lease");
+    l.allow_only({"ticks", "tick_s"});
+    c.lease_ticks = static_cast<int>(l.integer_or("ticks", 3, 2, 1000));
+    c.lease_tick_s = l.positive_or("tick_s", 60);
     c.allow_unknown_peers = root.boolean_or("allow_start_with_unknown_peers", false);
     // Validate the storage section now, so a bad one fails before anything is touched.
     ConfigNode storage = root.object("storage");

@@ -176,9 +176,7 @@ void load_iso(PxeConfig& c, const ConfigNode& root) {
 }
 
 void load_paths(PxeConfig& c, const ConfigNode& root) {
-    std::optional<ConfigNode> opt = root.object_opt("paths");
-    nlohmann::json empty = nlohmann::json::object();
-    ConfigNode paths = opt ? *opt : ConfigNode(&empty, c.path, "paths");
+    ConfigNode paths = root.section("paths");
     paths.allow_only(
         {"tftp_root", "http_root", "dnsmasq_conf", "lighttpd_conf", "state_dir", "dhcp_hostsdir"});
     c.tftp_root = abs_path(paths, "tftp_root", "/srv/storkit/tftp");
@@ -206,17 +204,16 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
     c.var_names = builtin_template_vars();
     ConfigNode install = root.object("install");
     install.allow_only({"template", "vars"});
-    if (std::optional<ConfigNode> vars = install.object_opt("vars")) {
-        for (const std::string& k : vars->keys()) {
-            bool name_ok = !k.empty() && std::all_of(k.begin(), k.end(), [](char ch) {
-                return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-            });
-            if (!name_ok) vars->fail(k, "a variable name is letters, digits and _");
-            if (std::find(c.var_names.begin(), c.var_names.end(), k) != c.var_names.end())
-                vars->fail(k, "is a built-in variable; choose another name");
-            c.var_names.push_back(k);
-            c.var_values.push_back(vars->string(k));
-        }
+    ConfigNode vars = install.section("vars");
+    for (const std::string& k : vars.keys()) {
+        bool name_ok = !k.empty() && std::all_of(k.begin(), k.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+        });
+        if (!name_ok) vars.fail(k, "a variable name is letters, digits and _");
+        if (std::find(c.var_names.begin(), c.var_names.end(), k) != c.var_names.end())
+            vars.fail(k, "is a built-in variable; choose another name");
+        c.var_names.push_back(k);
+        c.var_values.push_back(vars.string(k));
     }
     c.template_path = abs_path(install, "template", "");
     // What the template renders runs as root on every node it installs.
@@ -235,9 +232,7 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
         install.fail("template", e.what());
     }
 
-    std::optional<ConfigNode> opt = root.object_opt("boot");
-    nlohmann::json empty = nlohmann::json::object();
-    ConfigNode boot = opt ? *opt : ConfigNode(&empty, c.path, "boot");
+    ConfigNode boot = root.section("boot");
     boot.allow_only({"firmware", "loader", "kernel_args"});
     std::string fw = boot.string_or("firmware", "auto");
     if (fw == "auto")
@@ -276,9 +271,7 @@ void load_boot_and_install(PxeConfig& c, const ConfigNode& root) {
 }
 
 void load_power(PxeConfig& c, const ConfigNode& root) {
-    std::optional<ConfigNode> opt = root.object_opt("power");
-    nlohmann::json empty = nlohmann::json::object();
-    ConfigNode power = opt ? *opt : ConfigNode(&empty, c.path, "power");
+    ConfigNode power = root.section("power");
     power.allow_only({"wave", "interval_s", "bind_timeout_s", "boot_mode"});
     c.power_wave = power.integer_or("wave", 1, 1, 1024);
     c.power_interval_ms = seconds_to_ms(power.positive_or("interval_s", 10)).count();

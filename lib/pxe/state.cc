@@ -29,8 +29,8 @@ std::string resolve_pxe_state_dir(const std::string& option, const std::string& 
     std::error_code ec;
     if (!config_path.empty() && std::filesystem::exists(config_path, ec)) {
         ConfigFile cfg = ConfigFile::load(config_path);
-        std::optional<ConfigNode> paths = cfg.root().object_opt("paths");
-        if (paths && paths->has("state_dir")) return paths->string("state_dir") + "/pxe";
+        ConfigNode paths = cfg.root().section("paths");
+        if (paths.has("state_dir")) return paths.string("state_dir") + "/pxe";
         return "/var/lib/storkit/pxe";
     }
     return kDefaultPxeStateDir;
