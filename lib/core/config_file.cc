@@ -23,46 +23,105 @@ std::string type_name(const json& v) {
     return "an object";
 }
 
+const json& empty_object() {
+    static const json empty = json::object();
+    return empty;
+}
+
+std::string join(std::span<const std::string_view> names) {
+    std::string list;
+    for (std::string_view n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+    return list;
+}
+
 }  // namespace
 
-ConfigNode::ConfigNode(const json* value, std::string file, std::string path)
-    : value_(value), file_(std::move(file)), path_(std::move(path)) {}
+void ConfigErrors::add(const std::string& path, const std::string& message) {
+    if (!path.empty() && failed(path)) return;
+    problems_.push_back({path, message});
+}
+
+bool ConfigErrors::failed(const std::string& path) const {
+    return std::any_of(problems_.begin(), problems_.end(), [&](const Problem& p) {
+        return !p.path.empty() && path.compare(0, p.path.size(), p.path) == 0 &&
+               (path.size() == p.path.size() || path[p.path.size()] == '.');
+    });
+}
+
+void ConfigErrors::unknown_key_in(const std::string& path) {
+    objects_with_unknown_keys_.push_back(path);
+}
+
+bool ConfigErrors::has_unknown_key(const std::string& path) const {
+    return std::find(objects_with_unknown_keys_.begin(), objects_with_unknown_keys_.end(), path) !=
+           objects_with_unknown_keys_.end();
+}
+
+bool ConfigErrors::empty() const {
+    return std::all_of(problems_.begin(), problems_.end(),
+                       [](const Problem& p) { return p.message.empty(); });
+}
+
+void ConfigErrors::checkpoint() const {
+    std::string all;
+    for (const Problem& p : problems_)
+        if (!p.message.empty()) all += (all.empty() ? "" : "\n") + p.message;
+    if (!all.empty()) throw ConfigError(all);
+}
+
+ConfigNode::ConfigNode(const json* value, std::string file, std::string path, ConfigErrors* errors)
+    : value_(value), file_(std::move(file)), path_(std::move(path)), errors_(errors) {}
 
 std::string ConfigNode::key_path(const std::string& key) const {
     return path_.empty() ? key : path_ + "." + key;
 }
 
-void ConfigNode::fail(const std::string& key, const std::string& what) const {
+void ConfigNode::record(const std::string& key, const std::string& message) const {
+    if (!errors_) throw ConfigError(message);
+    errors_->add(key.empty() ? path_ : key_path(key), message);
+}
+
+void ConfigNode::problem(const std::string& key, const std::string& what) const {
     std::string where = key.empty() ? (path_.empty() ? "top level" : path_) : key_path(key);
-    throw ConfigError(fmt::format("{}: key '{}': {}", file_, where, what));
+    record(key, fmt::format("{}: key '{}': {}", file_, where, what));
+}
+
+void ConfigNode::problem(const std::string& key, const ConfigError& e) const {
+    record(key, e.what());
+}
+
+bool ConfigNode::ok(const std::string& key) const {
+    return !errors_ || !errors_->failed(key_path(key));
 }
 
 bool ConfigNode::has(const std::string& key) const {
     return value_->is_object() && value_->contains(key);
 }
 
-void ConfigNode::allow_only(std::initializer_list<const char*> allowed) const {
+void ConfigNode::allow_only(std::span<const std::string_view> allowed) const {
     for (auto it = value_->begin(); it != value_->end(); ++it) {
-        bool known = std::any_of(allowed.begin(), allowed.end(),
-                                 [&](const char* k) { return it.key() == k; });
-        if (!known) {
-            std::string list;
-            for (const char* k : allowed) list += (list.empty() ? "" : ", ") + std::string(k);
-            fail(it.key(), fmt::format("unknown key (known here: {})", list));
-        }
+        bool known = std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end();
+        if (known) continue;
+        problem(it.key(), fmt::format("unknown key (known here: {})", join(allowed)));
+        if (errors_) errors_->unknown_key_in(path_);
     }
 }
 
-const json& ConfigNode::at(const std::string& key) const {
-    if (!has(key)) fail(key, "missing");
-    return (*value_)[key];
+const json* ConfigNode::at(const std::string& key) const {
+    if (has(key)) return &(*value_)[key];
+    if (errors_ && errors_->has_unknown_key(path_))
+        errors_->covered(key_path(key));
+    else
+        problem(key, "missing");
+    return nullptr;
 }
 
 std::string ConfigNode::string(const std::string& key) const {
-    const json& v = at(key);
-    if (!v.is_string() || v.get<std::string>().empty())
-        fail(key, "expected a non-empty string, got " + type_name(v));
-    return v.get<std::string>();
+    const json* v = at(key);
+    if (!v) return "";
+    if (v->is_string() && !v->get<std::string>().empty()) return v->get<std::string>();
+    problem(key, "expected a non-empty string, got " + type_name(*v));
+    return "";
 }
 
 std::string ConfigNode::string_or(const std::string& key, const std::string& fallback) const {
@@ -71,69 +130,89 @@ std::string ConfigNode::string_or(const std::string& key, const std::string& fal
 
 bool ConfigNode::boolean_or(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;
-    const json& v = at(key);
-    if (!v.is_boolean()) fail(key, "expected true or false, got " + type_name(v));
-    return v.get<bool>();
+    const json& v = (*value_)[key];
+    if (v.is_boolean()) return v.get<bool>();
+    problem(key, "expected true or false, got " + type_name(v));
+    return fallback;
 }
 
 double ConfigNode::positive_or(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
-    const json& v = at(key);
-    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() <= 0)
-        fail(key, "expected a number greater than 0, got " + type_name(v));
-    return v.get<double>();
+    const json& v = (*value_)[key];
+    if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0)
+        return v.get<double>();
+    problem(key, "expected a number greater than 0, got " + type_name(v));
+    return fallback;
 }
 
 long ConfigNode::integer_or(const std::string& key, long fallback, long min, long max) const {
     if (!has(key)) return fallback;
-    const json& v = at(key);
-    if (!v.is_number_integer() || v.get<long>() < min || v.get<long>() > max)
-        fail(key, fmt::format("expected an integer from {} to {}, got {}", min, max, type_name(v)));
-    return v.get<long>();
+    const json& v = (*value_)[key];
+    if (v.is_number_integer() && v.get<long>() >= min && v.get<long>() <= max) return v.get<long>();
+    problem(key, fmt::format("expected an integer from {} to {}, got {}", min, max, type_name(v)));
+    return fallback;
 }
 
 std::vector<std::string> ConfigNode::argv(const std::string& key) const {
-    const json& v = at(key);
-    if (!v.is_array() || v.empty())
-        fail(key, "expected a command as a non-empty array of strings, got " + type_name(v));
+    const json* v = at(key);
+    if (!v) return {};
+    if (!v->is_array() || v->empty()) {
+        problem(key, "expected a command as a non-empty array of strings, got " + type_name(*v));
+        return {};
+    }
     std::vector<std::string> out;
-    for (const json& e : v) {
-        if (!e.is_string()) fail(key, "every element must be a string, got " + type_name(e));
+    for (const json& e : *v) {
+        if (!e.is_string()) {
+            problem(key, "every element must be a string, got " + type_name(e));
+            return {};
+        }
         out.push_back(e.get<std::string>());
     }
-    if (out[0].empty() || out[0][0] != '/')
-        fail(key, fmt::format("the program must be an absolute path, got \"{}\"", out[0]));
+    if (out[0].empty() || out[0][0] != '/') {
+        problem(key, fmt::format("the program must be an absolute path, got \"{}\"", out[0]));
+        return {};
+    }
     return out;
 }
 
 std::optional<std::vector<std::string>> ConfigNode::argv_opt(const std::string& key) const {
     if (!has(key)) return std::nullopt;
-    return argv(key);
+    std::vector<std::string> a = argv(key);
+    if (a.empty()) return std::nullopt;
+    return a;
 }
 
 std::vector<std::string> ConfigNode::strings_or(const std::string& key,
                                                 const std::vector<std::string>& fallback) const {
     if (!has(key)) return fallback;
-    const json& v = at(key);
-    if (!v.is_array()) fail(key, "expected an array of strings, got " + type_name(v));
+    const json& v = (*value_)[key];
+    if (!v.is_array()) {
+        problem(key, "expected an array of strings, got " + type_name(v));
+        return fallback;
+    }
     std::vector<std::string> out;
     for (const json& e : v) {
-        if (!e.is_string() || e.get<std::string>().empty())
-            fail(key, "every element must be a non-empty string, got " + type_name(e));
+        if (!e.is_string() || e.get<std::string>().empty()) {
+            problem(key, "every element must be a non-empty string, got " + type_name(e));
+            return fallback;
+        }
         out.push_back(e.get<std::string>());
     }
     return out;
 }
 
 ConfigNode ConfigNode::object(const std::string& key) const {
-    const json& v = at(key);
-    if (!v.is_object()) fail(key, "expected an object, got " + type_name(v));
-    return ConfigNode(&v, file_, key_path(key));
+    const json* v = at(key);
+    if (v && !v->is_object()) {
+        problem(key, "expected an object, got " + type_name(*v));
+        v = nullptr;
+    }
+    // After a problem every key below reads as missing, and the problem at `key` covers them.
+    return ConfigNode(v ? v : &empty_object(), file_, key_path(key), errors_);
 }
 
 ConfigNode ConfigNode::section(const std::string& key) const {
-    static const json empty = json::object();
-    if (!has(key)) return ConfigNode(&empty, file_, key_path(key));
+    if (!has(key)) return ConfigNode(&empty_object(), file_, key_path(key), errors_);
     return object(key);
 }
 

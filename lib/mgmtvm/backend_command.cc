@@ -10,40 +10,50 @@ namespace storkit {
 
 namespace {
 
+// The program of the command at `key` runs as root: only root may be able to change it.
+void require_trusted(const ConfigNode& cfg, const char* key, const Argv& argv) {
+    if (argv.empty()) return;  // the command did not read; its problem is recorded
+    try {
+        require_root_only_writable(argv[0], "command " + cfg.key_path(key));
+    } catch (const ConfigError& e) {
+        cfg.problem(key, e);
+    }
+}
+
 std::optional<Argv> optional_command(const ConfigNode& cfg, const char* key) {
     std::optional<Argv> a = cfg.argv_opt(key);
-    if (a) require_root_only_writable((*a)[0], "command " + cfg.key_path(key));
+    if (a) require_trusted(cfg, key, *a);
     return a;
 }
 
 }  // namespace
 
 CommandStorageConfig parse_command_storage(const ConfigNode& cfg) {
-    cfg.allow_only({"backend", "service_health", "volume_health", "is_master", "timeout_s",
-                    "lease_acquire", "lease_renew", "lease_release", "lease_holder", "fence",
-                    "shared_get", "shared_put"});
+    cfg.allow_only(kCommandStorageKeys);
     CommandStorageConfig c;
     c.service_health = cfg.argv("service_health");
     c.volume_health = cfg.argv("volume_health");
     c.is_master = cfg.argv("is_master");
-    for (const char* key : {"service_health", "volume_health", "is_master"})
-        require_root_only_writable(cfg.argv(key)[0], "command " + cfg.key_path(key));
+    require_trusted(cfg, "service_health", c.service_health);
+    require_trusted(cfg, "volume_health", c.volume_health);
+    require_trusted(cfg, "is_master", c.is_master);
     c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 10));
     c.lease_acquire = optional_command(cfg, "lease_acquire");
     c.lease_renew = optional_command(cfg, "lease_renew");
     c.lease_release = optional_command(cfg, "lease_release");
     c.lease_holder = optional_command(cfg, "lease_holder");
-    bool any = c.lease_acquire || c.lease_renew || c.lease_release || c.lease_holder;
-    bool all = c.lease_acquire && c.lease_renew && c.lease_release && c.lease_holder;
-    if (any && !all)
-        cfg.fail("lease_acquire",
-                 "the lease needs all four of lease_acquire, lease_renew, "
-                 "lease_release and lease_holder");
+    // Which keys are given, not which read well: a bad one has its own problem.
+    int lease_keys = cfg.has("lease_acquire") + cfg.has("lease_renew") + cfg.has("lease_release") +
+                     cfg.has("lease_holder");
+    if (lease_keys != 0 && lease_keys != 4)
+        cfg.problem("lease_acquire",
+                    "the lease needs all four of lease_acquire, lease_renew, "
+                    "lease_release and lease_holder");
     c.fence = optional_command(cfg, "fence");
     c.shared_get = optional_command(cfg, "shared_get");
     c.shared_put = optional_command(cfg, "shared_put");
-    if (c.shared_get.has_value() != c.shared_put.has_value())
-        cfg.fail("shared_get", "the shared store needs both shared_get and shared_put");
+    if (cfg.has("shared_get") != cfg.has("shared_put"))
+        cfg.problem("shared_get", "the shared store needs both shared_get and shared_put");
     return c;
 }
 

@@ -27,7 +27,13 @@ struct CommandStorageConfig {
     std::chrono::milliseconds timeout{10000};
 };
 
-// Reads the `storage` object of a config (backend "command"). Throws ConfigError.
+// The keys of the `storage` object with backend "command".
+inline constexpr std::string_view kCommandStorageKeys[] = {
+    "backend",     "service_health", "volume_health", "is_master", "timeout_s",  "lease_acquire",
+    "lease_renew", "lease_release",  "lease_holder",  "fence",     "shared_get", "shared_put"};
+
+// Reads the `storage` object of a config (backend "command"). Problems go to `cfg`'s errors,
+// or throw ConfigError.
 CommandStorageConfig parse_command_storage(const ConfigNode& cfg);
 
 class CommandStorage : public Storage {

@@ -24,13 +24,15 @@ bool valid_key(const std::string& key) {
 }  // namespace
 
 SimStorageConfig parse_sim_storage(const ConfigNode& cfg) {
-    cfg.allow_only({"backend", "dir"});
+    cfg.allow_only(kSimStorageKeys);
     SimStorageConfig c;
     c.dir = cfg.string("dir");
-    if (c.dir[0] != '/') cfg.fail("dir", "expected an absolute path");
     struct stat st {};
-    if (::stat(c.dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-        cfg.fail("dir", fmt::format("{} is not a directory", c.dir));
+    if (!cfg.ok("dir")) return c;
+    if (c.dir[0] != '/')
+        cfg.problem("dir", "expected an absolute path");
+    else if (::stat(c.dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+        cfg.problem("dir", fmt::format("{} is not a directory", c.dir));
     return c;
 }
 

@@ -23,6 +23,11 @@ struct SimStorageConfig {
     std::string dir;
 };
 
+// The keys of the `storage` object with backend "sim".
+inline constexpr std::string_view kSimStorageKeys[] = {"backend", "dir"};
+
+// Reads the `storage` object of a config (backend "sim"). Problems go to `cfg`'s errors, or
+// throw ConfigError.
 SimStorageConfig parse_sim_storage(const ConfigNode& cfg);
 
 class SimStorage : public Storage {

@@ -36,8 +36,9 @@ struct MgmtvmConfig {
 
 inline constexpr const char* kDefaultMgmtvmConfig = "/etc/storkit/mgmtvm.json";
 
-// Loads and validates the whole file; `node_override` (from --node) replaces "node".
-// Throws ConfigError naming the file and key path.
+// Loads and validates the whole file, the storage section included; `node_override` (from
+// --node) replaces "node". Throws one ConfigError listing every problem, each naming the file
+// and key path.
 MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node_override);
 
 }  // namespace storkit

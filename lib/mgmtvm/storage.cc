@@ -21,13 +21,36 @@ double Storage::now() const {
     return now_seconds();
 }
 
+namespace {
+
+constexpr StorageBackend kBackends[] = {
+    {"command",
+     [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
+         return std::make_unique<CommandStorage>(parse_command_storage(cfg), ctx);
+     }},
+    {"sim",
+     [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
+         return std::make_unique<SimStorage>(parse_sim_storage(cfg), ctx);
+     }},
+};
+
+}  // namespace
+
+std::span<const StorageBackend> storage_backends() {
+    return kBackends;
+}
+
 std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx) {
     std::string backend = cfg.string("backend");
-    if (backend == "command")
-        return std::make_unique<CommandStorage>(parse_command_storage(cfg), ctx);
-    if (backend == "sim") return std::make_unique<SimStorage>(parse_sim_storage(cfg), ctx);
-    cfg.fail("backend",
-             fmt::format("unknown storage backend \"{}\" (known: command, sim)", backend));
+    for (const StorageBackend& b : kBackends)
+        if (b.name == backend) return b.make(cfg, ctx);
+    std::string names;
+    for (const StorageBackend& b : kBackends)
+        names += (names.empty() ? "" : ", ") + std::string(b.name);
+    if (cfg.ok("backend"))
+        cfg.problem("backend",
+                    fmt::format("unknown storage backend \"{}\" (known: {})", backend, names));
+    return nullptr;
 }
 
 }  // namespace storkit

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "core/config_file.h"
 #include "core/tri.h"
@@ -69,7 +71,17 @@ class Storage {
     static VmLeaseOutcome unsupported() { return {VmLeaseStatus::kError, {}, "no lease support"}; }
 };
 
-// Builds the backend named by `cfg` ("backend" key). Throws ConfigError naming the key.
+// A storage backend: its name in `storage.backend`, and how it is built from the `storage`
+// object.
+struct StorageBackend {
+    std::string_view name;
+    std::unique_ptr<Storage> (*make)(const ConfigNode& cfg, const StorageContext& ctx);
+};
+std::span<const StorageBackend> storage_backends();
+
+// Builds the backend named by `cfg` ("backend" key). A problem throws ConfigError naming the
+// key; with a ConfigErrors behind `cfg` it is recorded there instead (and the result may be
+// nullptr).
 std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContext& ctx);
 
 }  // namespace storkit

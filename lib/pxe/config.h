@@ -100,7 +100,8 @@ struct PxeConfig {
     bool wants_uefi() const { return firmware != Firmware::kBios; }
 };
 
-// Reads and validates `path`. Throws ConfigError naming the file, the key path and the value.
+// Reads and validates `path`. Throws one ConfigError listing every problem of the file, one per
+// line, each naming the file, the key path and the value.
 PxeConfig load_pxe_config(const std::string& path);
 
 bool valid_node_name(const std::string& name);

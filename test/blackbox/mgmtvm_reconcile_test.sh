@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 102
+plan 109
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -223,6 +223,17 @@ sed "s|\"$STOR\", \"\$S\", \"master\"|\"stor-check\", \"master\"|; s|\\[\"$STOR\
 bad "relative command" "key 'storage.is_master': the program must be an absolute path"
 sed 's|"libvirt": "test+unix:///default?socket=[^"]*node3[^"]*"|"uri": "x"|' "$CONF" >"$T/bad.json"
 bad "node without libvirt" "key 'nodes.node3.uri': unknown key"
+# Three bad keys in three sections: one run names each on a line of its own, then exits 2.
+sed 's|"node": "node1",|"node": "node1", "nodez": 1,|; s|"timeout_s": 2|"timeout_s": "2"|; s|"tick_s": 20|"tick_s": 0|' "$CONF" >"$T/bad.json"
+run mgmtvm-reconcile --config "$T/bad.json" --node node2
+expect_eq "$RC" 2 "three bad keys: exit 2"
+expect_eq "$(echo "$ERR" | wc -l)" 3 "three bad keys: one line each"
+for key in nodez deadlines.tick_s storage.timeout_s; do
+    grep -qE "^mgmtvm-reconcile: error: .*/bad.json: key '$key': " <<<"$ERR" &&
+        pass "three bad keys: $key named" || fail "three bad keys: $key named" "$ERR"
+done
+expect_eq "$(state node2)" "running" "three bad keys: the VM is untouched"
+[ ! -e "$T/state" ] && pass "three bad keys: no state written" || fail "three bad keys: no state written"
 cp "$CONF" "$T/bad.json"; chmod 666 "$T/bad.json"
 bad "world-writable config" "writable by group or others \\(mode 0666\\)"
 rm -f "$T/bad.json"

@@ -4,7 +4,7 @@
 # with real DHCP (busybox udhcpc, BIOS and UEFI client architectures), TFTP and HTTP clients
 # (curl) in another, joined by a veth. Addresses are from 198.18.0.0/15 only.
 . "$STORKIT_SRC/test/blackbox/lib.sh"
-plan 116
+plan 122
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq grub-script-check sha256sum; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -117,6 +117,16 @@ bad_config "unknown template variable" ".boot.kernel_args = \"ks={{kickstart}}\"
 bad_config "a typo in a key" '.data.gatway = .data.gateway' "key 'data.gatway': unknown key"
 bad_config "pool too small" '.data.pool = "198.18.0.100-198.18.0.100"' \
     "key 'data.pool': 198.18.0.100-198.18.0.100 has 1 addresses, too few for 2 nodes"
+# Three bad keys in three sections: one run names each on a line of its own, then exits 2.
+config '.bmc.timeout_ms = 50 | .data.gatway = "198.18.0.1" | .power = {"wave": "2"}'
+prepare
+expect_eq "$RC" 2 "three bad keys: exit 2"
+expect_eq "$(wc -l <<<"$ERR")" 3 "three bad keys: one line each"
+for key in bmc.timeout_ms data.gatway power.wave; do
+    grep -qF "pxe-provision: error: $CFG: key '$key': " <<<"$ERR" &&
+        pass "three bad keys: $key named" || fail "three bad keys: $key named" "$ERR"
+done
+nothing_written "three bad keys"
 
 # --- bad images: refused (exit 1), nothing written -------------------------------------------
 config '.iso.version = "tampered"'

@@ -49,8 +49,8 @@ std::string load_error(const std::string& text, const std::string& node = "") {
     } catch (const ConfigError& e) {
         std::string msg = e.what();
         // Strip the temp path so the tests read well.
-        size_t at = msg.find(t.path);
-        if (at != std::string::npos) msg.replace(at, t.path.size(), "FILE");
+        for (size_t at; (at = msg.find(t.path)) != std::string::npos;)
+            msg.replace(at, t.path.size(), "FILE");
         return msg;
     }
     return "";
@@ -114,6 +114,28 @@ TEST_CASE("config errors name the file and the key path") {
           "FILE: key 'lease.ticks': expected an integer from 2 to 1000, got the number 1");
     CHECK(load_error(with(R"("nodes": {)", R"("nodes": {}, "x": {)")).find("unknown key") !=
           std::string::npos);
+}
+
+TEST_CASE("one run reports every bad key of the file, each on its own line") {
+    std::string text = with(R"("name": "mgmt")", R"("name": 7)");
+    text.replace(text.find(R"("timeout_s": 10)"), 15, R"("timeout": 10)");
+    text.replace(text.find(R"("deadlines")"), 11, R"("lease": {"ticks": 1}, "deadlines")");
+    CHECK(load_error(text) ==
+          "FILE: key 'vm.name': expected a non-empty string, got the number 7\n"
+          "FILE: key 'lease.ticks': expected an integer from 2 to 1000, got the number 1\n"
+          "FILE: key 'storage.timeout': unknown key (known here: backend, service_health, "
+          "volume_health, is_master, timeout_s, lease_acquire, lease_renew, lease_release, "
+          "lease_holder, fence, shared_get, shared_put)");
+    // What follows from a problem is not a problem of its own: no nodes, so no "node" check.
+    std::string nodes = R"("nodes": {"node2": {"libvirt": "qemu+ssh://node2/system"},
+            "node1": {"libvirt": "qemu:///system"}},)";
+    CHECK(load_error(with(nodes, R"("nodes": 5,)")) ==
+          "FILE: key 'nodes': expected an object, got the number 5");
+    CHECK(load_error(with(nodes, R"("nodes": {},)")) ==
+          "FILE: key 'nodes': expected at least one node");
+    // An unknown storage backend is one problem, not one per key it does not know.
+    CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
+          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
 }
 
 TEST_CASE("a missing config file is a config error") {

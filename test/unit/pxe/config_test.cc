@@ -184,3 +184,55 @@ TEST_CASE("bad configs name the key and the value") {
         CHECK_THROWS_WITH(f.load(), Contains("'data.dns': \"ns1\" is not an IPv4 address"));
     }
 }
+
+TEST_CASE("one run reports every bad key of the file, each on its own line") {
+    test::PxeFixture f;
+    std::string file = f.config_path() + ": key ";
+    f.config["bmc"]["timeout_ms"] = 50;                 // out of range
+    f.config["data"]["gatway"] = "198.18.0.1";          // a typo: an unknown key
+    f.config["power"] = {{"wave", "2"}};                // a wrong type
+    f.config["nodes"]["n1"]["mac"] = "52:54:00:00:01";  // a value that does not parse
+    CHECK_THROWS_WITH(
+        f.load(),
+        file + "'bmc.timeout_ms': expected an integer from 100 to 600000, got the number 50\n" +
+            file +
+            "'data.gatway': unknown key (known here: subnet, pool, gateway, dns, domain, "
+            "lease_s)\n" +
+            file + "'power.wave': expected an integer from 1 to 1024, got the string \"2\"\n" +
+            file + "'nodes.n1.mac': \"52:54:00:00:01\" is not a MAC address");
+}
+
+// A check that combines keys runs only on keys that read well: one bad value, one message.
+TEST_CASE("what follows from a bad key is not reported again") {
+    test::PxeFixture f;
+    std::string file = f.config_path() + ": key ";
+    SECTION("a bad data subnet: no pool, gateway, server or node address checks against it") {
+        f.config["data"]["subnet"] = "198.18.0.0";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'data.subnet': \"198.18.0.0\": expected "
+                                        "ADDRESS/PREFIX, e.g. 198.18.0.0/24");
+    }
+    SECTION("a missing bmc section: none of its keys, and no node BMC checks") {
+        f.config.erase("bmc");
+        CHECK_THROWS_WITH(f.load(), file + "'bmc': missing");
+    }
+    SECTION("a bad pool: no gateway or server checks against it") {
+        f.config["data"]["pool"] = 7;
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'data.pool': expected a non-empty string, got the "
+                                        "number 7");
+    }
+    SECTION("a misspelt required key is unknown, not also missing") {
+        f.config["server"]["adress"] = f.config["server"]["address"];
+        f.config["server"].erase("address");
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'server.adress': unknown key (known here: interface, "
+                                        "address, http_port, dns, hook)");
+    }
+    SECTION("two nodes with bad BMC addresses are not duplicates of each other") {
+        f.config["nodes"]["n1"]["bmc"] = "x";
+        f.config["nodes"]["n2"]["bmc"] = "y";
+        CHECK_THROWS_WITH(f.load(), file + "'nodes.n1.bmc': \"x\" is not an IPv4 address\n" + file +
+                                        "'nodes.n2.bmc': \"y\" is not an IPv4 address");
+    }
+}
