@@ -42,6 +42,14 @@ class ConfigErrors {
     std::vector<std::string> objects_with_unknown_keys_;
 };
 
+// The keys one object of a config file may hold. `path` is the object's key path: "" for the
+// top level, "nodes.NAME" for every entry of an object of objects. A table of these per file
+// lists what allow_only() accepts, for the unit test that the man page documents exactly these.
+struct ConfigSection {
+    std::string_view path;
+    std::span<const std::string_view> keys;
+};
+
 // A view of one JSON object inside a config file. A problem names the file, the key path
 // (e.g. `storage.timeout_s`) and what was expected; without a ConfigErrors it throws
 // ConfigError, with one it is recorded there and the accessor returns its fallback (or an

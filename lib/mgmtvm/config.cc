@@ -95,4 +95,14 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     return c;
 }
 
+std::vector<ConfigSection> mgmtvm_config_sections() {
+    std::vector<ConfigSection> sections = {{"", kRootKeys},
+                                           {"vm", kVmKeys},
+                                           {"nodes.NAME", kNodeKeys},
+                                           {"deadlines", kDeadlineKeys},
+                                           {"lease", kLeaseKeys}};
+    for (const StorageBackend& b : storage_backends()) sections.push_back({"storage", b.keys});
+    return sections;
+}
+
 }  // namespace storkit

@@ -41,4 +41,8 @@ inline constexpr const char* kDefaultMgmtvmConfig = "/etc/storkit/mgmtvm.json";
 // and key path.
 MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node_override);
 
+// Every object of the file with the keys it allows, the storage backends' included: what loading
+// checks and what man/mgmtvm-reconcile.1 documents.
+std::vector<ConfigSection> mgmtvm_config_sections();
+
 }  // namespace storkit

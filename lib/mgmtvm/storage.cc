@@ -24,11 +24,11 @@ double Storage::now() const {
 namespace {
 
 constexpr StorageBackend kBackends[] = {
-    {"command",
+    {"command", kCommandStorageKeys,
      [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
          return std::make_unique<CommandStorage>(parse_command_storage(cfg), ctx);
      }},
-    {"sim",
+    {"sim", kSimStorageKeys,
      [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
          return std::make_unique<SimStorage>(parse_sim_storage(cfg), ctx);
      }},

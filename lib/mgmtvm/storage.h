@@ -71,10 +71,11 @@ class Storage {
     static VmLeaseOutcome unsupported() { return {VmLeaseStatus::kError, {}, "no lease support"}; }
 };
 
-// A storage backend: its name in `storage.backend`, and how it is built from the `storage`
-// object.
+// A storage backend: its name in `storage.backend`, the keys of `storage` it allows, and how it
+// is built from them.
 struct StorageBackend {
     std::string_view name;
+    std::span<const std::string_view> keys;
     std::unique_ptr<Storage> (*make)(const ConfigNode& cfg, const StorageContext& ctx);
 };
 std::span<const StorageBackend> storage_backends();

@@ -40,6 +40,13 @@ constexpr std::string_view kInstallKeys[] = {"template", "vars"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
 constexpr std::string_view kNodeKeys[] = {"bmc", "mac", "ip"};
 
+constexpr ConfigSection kSections[] = {
+    {"", kRootKeys},           {"bmc", kBmcKeys},         {"data", kDataKeys},
+    {"server", kServerKeys},   {"iso", kIsoKeys},         {"paths", kPathsKeys},
+    {"boot", kBootKeys},       {"install", kInstallKeys}, {"power", kPowerKeys},
+    {"nodes.NAME", kNodeKeys},
+};
+
 void load_bmc(PxeConfig& c, const ConfigNode& root) {
     ConfigNode bmc = root.object("bmc");
     bmc.allow_only(kBmcKeys);
@@ -283,6 +290,10 @@ void load_power(PxeConfig& c, const ConfigNode& root) {
 }
 
 }  // namespace
+
+std::span<const ConfigSection> pxe_config_sections() {
+    return kSections;
+}
 
 PxeConfig load_pxe_config(const std::string& path) {
     ConfigFile file = ConfigFile::load(path);

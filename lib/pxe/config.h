@@ -4,9 +4,11 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "core/config_file.h"
 #include "core/netaddr.h"
 #include "core/text_template.h"
 #include "pxe/node_table.h"
@@ -103,6 +105,10 @@ struct PxeConfig {
 // Reads and validates `path`. Throws one ConfigError listing every problem of the file, one per
 // line, each naming the file, the key path and the value.
 PxeConfig load_pxe_config(const std::string& path);
+
+// Every object of pxe.json with the keys it allows: what loading checks and what
+// man/pxe-provision.1 documents.
+std::span<const ConfigSection> pxe_config_sections();
 
 bool valid_node_name(const std::string& name);
 

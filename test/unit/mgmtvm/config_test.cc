@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "man_page.h"
 #include "mgmtvm/storage.h"
 
 using namespace storkit;
@@ -157,4 +158,14 @@ TEST_CASE("a config others can write is refused as root, and read otherwise") {
         CHECK(std::string(e.what()).find("writable by group or others (mode 0666)") !=
               std::string::npos);
     }
+}
+
+// One table of keys drives allow_only and this check: a key added in code and not documented,
+// or documented and not in code, fails here.
+TEST_CASE("man/mgmtvm-reconcile.1 documents exactly the keys mgmtvm.json allows") {
+    std::vector<ConfigSection> sections = mgmtvm_config_sections();
+    std::set<std::string> table = test::table_keys(sections);
+    std::set<std::string> documented = test::documented_keys(test::man_page("mgmtvm-reconcile.1"));
+    CHECK(test::undocumented(table, documented) == std::set<std::string>{});
+    CHECK(test::unknown(table, documented) == std::set<std::string>{});
 }
