@@ -17,10 +17,11 @@ namespace storkit {
 using namespace pxe_config;
 
 const std::vector<std::string>& builtin_template_vars() {
-    static const std::vector<std::string> names = {
-        "name",    "hostname",   "fqdn",       "domain",     "ip",      "netmask",     "prefix",
-        "gateway", "dns",        "mac",        "bmc",        "server",  "http_url",    "repo_url",
-        "ks_url",  "report_url", "kernel_url", "initrd_url", "version", "image_sha256"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const TemplateVarName& t : kTemplateVars) v.emplace_back(t.name);
+        return v;
+    }();
     return names;
 }
 

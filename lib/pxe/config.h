@@ -3,9 +3,11 @@
 // Loading validates everything; every error names the file and the key path.
 #pragma once
 
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config_file.h"
@@ -21,7 +23,8 @@ enum class Firmware { kAuto, kBios, kUefi };  // which first stages DHCP offers
 enum class Loader { kIpxe, kNative };         // iPXE (HTTP), or pxelinux (BIOS) + GRUB (UEFI)
 
 // Variables every template (install template, boot.kernel_args) can use, in this order;
-// install.vars follow them.
+// install.vars follow them. kTemplateVars names them: loading, rendering and the man-page check
+// all read that one table.
 enum TemplateVar : size_t {
     kVarName,
     kVarHostname,
@@ -45,6 +48,40 @@ enum TemplateVar : size_t {
     kVarImageSha256,
     kBuiltinVarCount
 };
+struct TemplateVarName {
+    TemplateVar var;
+    std::string_view name;
+};
+inline constexpr TemplateVarName kTemplateVars[] = {
+    {kVarName, "name"},
+    {kVarHostname, "hostname"},
+    {kVarFqdn, "fqdn"},
+    {kVarDomain, "domain"},
+    {kVarIp, "ip"},
+    {kVarNetmask, "netmask"},
+    {kVarPrefix, "prefix"},
+    {kVarGateway, "gateway"},
+    {kVarDns, "dns"},
+    {kVarMac, "mac"},
+    {kVarBmc, "bmc"},
+    {kVarServer, "server"},
+    {kVarHttpUrl, "http_url"},
+    {kVarRepoUrl, "repo_url"},
+    {kVarKsUrl, "ks_url"},
+    {kVarReportUrl, "report_url"},
+    {kVarKernelUrl, "kernel_url"},
+    {kVarInitrdUrl, "initrd_url"},
+    {kVarVersion, "version"},
+    {kVarImageSha256, "image_sha256"},
+};
+constexpr bool template_vars_in_order() {
+    for (size_t i = 0; i < std::size(kTemplateVars); ++i)
+        if (kTemplateVars[i].var != i) return false;
+    return std::size(kTemplateVars) == kBuiltinVarCount;
+}
+static_assert(template_vars_in_order(), "kTemplateVars: one row per TemplateVar, in order");
+
+// The names of kTemplateVars, in order.
 const std::vector<std::string>& builtin_template_vars();
 
 struct PxeConfig {

@@ -68,6 +68,23 @@ inline std::set<std::string> documented_keys(const std::string& page) {
     return keys;
 }
 
+// The marked words of the paragraph whose first line starts with `start`.
+inline std::vector<std::string> paragraph_words(const std::string& page, const std::string& start) {
+    std::vector<std::string> words;
+    std::istringstream in(page);
+    std::string line;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.rfind(start, 0) == 0)
+            inside = true;
+        else if (line.rfind(".", 0) == 0)
+            inside = false;
+        if (!inside) continue;
+        for (const std::string& w : marked_words(line)) words.push_back(w);
+    }
+    return words;
+}
+
 // Every key path of a table: each section's keys, with the section's path in front.
 inline std::set<std::string> table_keys(std::span<const ConfigSection> sections) {
     std::set<std::string> keys;

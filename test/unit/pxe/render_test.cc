@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/statefile.h"
+#include "man_page.h"
 #include "pxe/fixture.h"
 
 using namespace storkit;
@@ -135,6 +136,45 @@ TEST_CASE("per-node files: reservation, loader configs and kickstart") {
                    "ks=http://198.18.0.2/storkit/ks/n2.cfg "
                    "'ds=nocloud;s=http://198.18.0.2/x/' name=n2"));
     CHECK(std::filesystem::read_symlink(r.f.out + "/www/storkit/images/rocky-9") == r.image.tree);
+}
+
+// kTemplateVars is the one list of variables: every one of them has a value in the rendered
+// files, and the man page lists exactly these.
+TEST_CASE("every built-in template variable gets a value, and the man page lists them all") {
+    Rendered r;
+    std::string ks;
+    for (const std::string& name : builtin_template_vars()) ks += name + "=[{{" + name + "}}]\n";
+    test::write_text(r.f.dir.path + "/ks.in", ks);
+    r.f.config["data"]["dns"] = {"198.18.0.1"};
+    r.f.config["data"]["domain"] = "stor.test";
+    r.render();
+    FileSet files(r.f.dir.path + "/m2");
+    Inventory inv = build_inventory(r.cfg, {});
+    LoaderPlan loaders = loader_plan(r.cfg.firmware, r.cfg.loader);
+    loaders.files.clear();
+    loaders.grub = false;
+    test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+    test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+    render_pxe({r.cfg, inv, r.image, loaders, "", true}, files);
+    files.plan();
+    files.commit();
+    std::string n2 = r.file("www/storkit/ks/n2.cfg");  // n2 has a BMC, a MAC and an IP
+    auto value = [&n2](const std::string& name) {
+        size_t at = ("\n" + n2).find("\n" + name + "=[");
+        if (at == std::string::npos) return std::string("(no line)");
+        at += name.size() + 2;
+        return n2.substr(at, n2.find("]\n", at) - at);
+    };
+    for (const std::string& name : builtin_template_vars()) {
+        INFO(name);
+        CHECK_FALSE(value(name).empty());
+    }
+    CHECK(value("ip") == "198.18.0.50");
+    CHECK(value("fqdn") == "n2.stor.test");
+
+    std::vector<std::string> documented =
+        test::paragraph_words(test::man_page("pxe-provision.1"), "Built-in variables:");
+    CHECK(documented == builtin_template_vars());
 }
 
 TEST_CASE("iPXE: one chain script and a script per node, all over HTTP") {
