@@ -1,5 +1,6 @@
 // bmc-power: IPMI power status and control, and a one-time PXE boot, for a range of BMCs in
 // parallel; or the search for the BMCs of a subnet.
+#include "bmc/power_action.h"
 #include "bmc/power_command.h"
 #include "core/runner.h"
 #include "pxe/bmc_fleet.h"
@@ -16,8 +17,7 @@ int main(int argc, char** argv) {
         "from --password-file, the config's bmc.password_file or $STORKIT_IPMI_PASSWORD.";
     spec.default_config = storkit::kDefaultPxeConfig;
     spec.add_options = [&](CLI::App& app) {
-        app.add_option("action", opts.action,
-                       "status|on|off|soft|cycle|reset|pxe|pxe-boot|discover")
+        app.add_option("action", opts.action, storkit::power_action_names() + "|discover")
             ->required();
         app.add_option("--hosts", opts.hosts,
                        "BMCs: HOST[:PORT] entries with [a-b,c] ranges, comma separated");

@@ -18,13 +18,6 @@ const char* on_off(bool on) {
     return on ? "on" : "off";
 }
 
-// Actions that may simply be done again when an attempt's answer got lost: they look at the
-// state first, so a second attempt sends nothing the first one already did.
-bool repeat_safe(PowerAction a) {
-    return a == PowerAction::kStatus || a == PowerAction::kOn || a == PowerAction::kOff ||
-           a == PowerAction::kPxe;
-}
-
 bool read_power(IpmiSession& s, BmcResult& r) {
     bool on = s.power_is_on();
     if (!r.was_on) r.was_on = on;
@@ -116,30 +109,29 @@ void verify_action(IpmiSession& s, PowerAction action, const PowerSettings& sett
 
 }  // namespace
 
+const PowerActionInfo& power_action_info(PowerAction a) {
+    return kPowerActions[static_cast<size_t>(a)];
+}
+
 std::optional<PowerAction> parse_power_action(std::string_view name) {
-    for (PowerAction a :
-         {PowerAction::kStatus, PowerAction::kOn, PowerAction::kOff, PowerAction::kSoft,
-          PowerAction::kCycle, PowerAction::kReset, PowerAction::kPxe, PowerAction::kPxeBoot})
-        if (name == to_string(a)) return a;
+    for (const PowerActionInfo& i : kPowerActions)
+        if (name == i.name) return i.action;
     return std::nullopt;
 }
 
 const char* to_string(PowerAction a) {
-    switch (a) {
-        case PowerAction::kStatus: return "status";
-        case PowerAction::kOn: return "on";
-        case PowerAction::kOff: return "off";
-        case PowerAction::kSoft: return "soft";
-        case PowerAction::kCycle: return "cycle";
-        case PowerAction::kReset: return "reset";
-        case PowerAction::kPxe: return "pxe";
-        case PowerAction::kPxeBoot: return "pxe-boot";
-    }
-    return "?";
+    return power_action_info(a).name;
 }
 
-bool changes_state(PowerAction a) {
-    return a != PowerAction::kStatus;
+std::string power_action_names() {
+    std::string names;
+    for (const PowerActionInfo& i : kPowerActions)
+        names += (names.empty() ? "" : "|") + std::string(i.name);
+    return names;
+}
+
+std::string power_action_dry_run(PowerAction a, BootMode mode) {
+    return fmt::format(fmt::runtime(power_action_info(a).dry_run), to_string(mode));
 }
 
 std::string BmcResult::line() const {
@@ -201,7 +193,7 @@ Attempt power_attempt(PowerAction action, const PowerSettings& settings, BmcResu
     r.action = action;
     try {
         IpmiSession session(r.host, settings.login);
-        if (r.power_sent && !repeat_safe(action))
+        if (r.power_sent && !power_action_info(action).repeat_safe)
             verify_action(session, action, settings, r);
         else
             run_action(session, action, settings, r);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,11 +26,41 @@ enum class PowerAction {
     kPxeBoot,  // kPxe, then power up (or cycle when already on): boot from PXE now
 };
 
-inline constexpr const char* kPowerActionNames = "status|on|off|soft|cycle|reset|pxe|pxe-boot";
+// Every action, in the enum's order: its name (bmc-power's argument, the --json report), what a
+// dry run says it would do (`{}` is the boot mode), and whether an attempt whose answer got lost
+// may simply be made again (the action looks at the state first, so a second attempt sends
+// nothing the first one already did). Parsing, the names, --help and the dry run read this table.
+struct PowerActionInfo {
+    PowerAction action;
+    const char* name;
+    const char* dry_run;
+    bool repeat_safe;
+};
+inline constexpr PowerActionInfo kPowerActions[] = {
+    {PowerAction::kStatus, "status", "would read the power state", true},
+    {PowerAction::kOn, "on", "would power on unless on", true},
+    {PowerAction::kOff, "off", "would power off unless off", true},
+    {PowerAction::kSoft, "soft", "would ask the OS to shut down unless off", false},
+    {PowerAction::kCycle, "cycle", "would power cycle (power on if off)", false},
+    {PowerAction::kReset, "reset", "would hard reset (power on if off)", false},
+    {PowerAction::kPxe, "pxe", "would set PXE ({}) for the next boot", true},
+    {PowerAction::kPxeBoot, "pxe-boot",
+     "would set PXE ({}) for the next boot, then power on (cycle if on)", false},
+};
+constexpr bool power_actions_in_order() {
+    for (size_t i = 0; i < std::size(kPowerActions); ++i)
+        if (static_cast<size_t>(kPowerActions[i].action) != i) return false;
+    return std::size(kPowerActions) == static_cast<size_t>(PowerAction::kPxeBoot) + 1;
+}
+static_assert(power_actions_in_order(), "kPowerActions: one row per PowerAction, in order");
+
+const PowerActionInfo& power_action_info(PowerAction a);
 std::optional<PowerAction> parse_power_action(std::string_view name);
 const char* to_string(PowerAction a);
-// Whether the action can change anything (everything but status).
-bool changes_state(PowerAction a);
+// Every action's name, separated by `|`: "status|on|...|pxe-boot".
+std::string power_action_names();
+// What a dry run of `a` says it would do, e.g. "would set PXE (efi) for the next boot".
+std::string power_action_dry_run(PowerAction a, BootMode mode);
 
 struct PowerSettings {
     IpmiLogin login;

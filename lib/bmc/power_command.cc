@@ -22,23 +22,6 @@ void check_range(const char* option, long value, long min, long max) {
         throw ConfigError(fmt::format("{} {}: expected {} to {}", option, value, min, max));
 }
 
-std::string would_do(PowerAction a, BootMode mode) {
-    switch (a) {
-        case PowerAction::kStatus: return "would read the power state";
-        case PowerAction::kOn: return "would power on unless on";
-        case PowerAction::kOff: return "would power off unless off";
-        case PowerAction::kSoft: return "would ask the OS to shut down unless off";
-        case PowerAction::kCycle: return "would power cycle (power on if off)";
-        case PowerAction::kReset: return "would hard reset (power on if off)";
-        case PowerAction::kPxe:
-            return fmt::format("would set PXE ({}) for the next boot", to_string(mode));
-        case PowerAction::kPxeBoot:
-            return fmt::format("would set PXE ({}) for the next boot, then power on (cycle if on)",
-                               to_string(mode));
-    }
-    return "";
-}
-
 // The fleet's config, for runs without --hosts / --subnet.
 BmcFleet load_config(const std::string& path, const BmcFleetLoader& load_fleet,
                      const char* instead) {
@@ -154,7 +137,7 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
     std::optional<PowerAction> action = parse_power_action(opts.action);
     if (!action)
         throw ConfigError(fmt::format("unknown action '{}' (expected {}|discover)", opts.action,
-                                      kPowerActionNames));
+                                      power_action_names()));
     if (!opts.subnet.empty()) throw ConfigError("--subnet goes with discover only");
     if (opts.retries >= 0) check_range("--retries", opts.retries, 0, 10);
     check_range("--window", opts.window, 1, 1024);
@@ -175,7 +158,7 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
         report.line(fmt::format("{}: failed: no BMC address", n));
     }
     if (common.dry_run) {
-        std::string what = would_do(*action, settings.boot_mode);
+        std::string what = power_action_dry_run(*action, settings.boot_mode);
         for (size_t i = 0; i < t.hosts.size(); ++i) {
             list.push_back({{"host", t.hosts[i]}, {"would", what}});
             report.line(fmt::format("{}{}: {}", label(i), t.hosts[i], what));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every tool has a man page, and every option its --help lists is documented there.
+# Every tool has a man page, every option its --help lists is documented there, and a list of
+# choices in --help is the list of items the page describes.
 source "$(dirname "$0")/lib.sh"
-plan 87
+plan 88
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)
@@ -22,6 +23,15 @@ for tool in "$STORKIT_SRC"/tools/*.cc; do
         grep -qw -- "$sub" <<<"$text" && pass "$name: subcommand $sub documented" ||
             fail "$name: subcommand $sub documented"
     done
+    # A positional argument that takes one of a list ("status|on|...|discover"): the list in
+    # --help and the items (.TP then .B NAME) of the page's DESCRIPTION are the same words.
+    choices=$(awk '/^Positionals:/{p=1;next} p&&/^  [a-z]/{print $NF} p&&/^$/{p=0}' <<<"$OUT" |
+        grep '|' | tr '|' '\n' | sort)
+    if [ -n "$choices" ]; then
+        items=$(awk '/^\.SH/{d=($0==".SH DESCRIPTION")} d&&prev==".TP"&&/^\.B /{print $2} {prev=$0}' \
+            "$page" | sed 's/\\-/-/g' | sort)
+        expect_eq "$items" "$choices" "$name: the choices in --help are the items of DESCRIPTION"
+    fi
     for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$helps" | sort -u); do
         grep -qF -- "$opt" <<<"$text" && pass "$name: $opt documented" ||
             fail "$name: $opt documented" "$page does not mention $opt"

@@ -42,6 +42,15 @@ TEST_CASE("power actions parse by name and describe their result", "[ipmi]") {
     for (const char* name : {"status", "on", "off", "soft", "cycle", "reset", "pxe", "pxe-boot"})
         CHECK(storkit::to_string(*storkit::parse_power_action(name)) == std::string(name));
     CHECK_FALSE(storkit::parse_power_action("boot"));
+    CHECK(storkit::power_action_names() == "status|on|off|soft|cycle|reset|pxe|pxe-boot");
+    CHECK(storkit::power_action_dry_run(PowerAction::kOn, storkit::BootMode::kEfi) ==
+          "would power on unless on");
+    CHECK(storkit::power_action_dry_run(PowerAction::kPxeBoot, storkit::BootMode::kEfi) ==
+          "would set PXE (efi) for the next boot, then power on (cycle if on)");
+    // A cycle, reset or soft shutdown is never sent twice; the others look first.
+    for (const storkit::PowerActionInfo& i : storkit::kPowerActions)
+        CHECK(i.repeat_safe == (i.action == PowerAction::kStatus || i.action == PowerAction::kOn ||
+                                i.action == PowerAction::kOff || i.action == PowerAction::kPxe));
 
     storkit::BmcResult r;
     r.host = "10.0.0.5:623";
