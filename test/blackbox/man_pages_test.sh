@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every tool has a man page, every option its --help lists is documented there, and a list of
-# choices in --help is the list of items the page describes.
+# Every tool has a man page; every option its --help lists is documented there, and every option
+# the page's OPTIONS section lists is in --help; a list of choices in --help is the list of items
+# the page describes.
 source "$(dirname "$0")/lib.sh"
-plan 88
+plan 94
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)
@@ -36,5 +37,20 @@ for tool in "$STORKIT_SRC"/tools/*.cc; do
         grep -qF -- "$opt" <<<"$text" && pass "$name: $opt documented" ||
             fail "$name: $opt documented" "$page does not mention $opt"
     done
+    # And back: every option an item of the page's OPTIONS section names (the tag line after
+    # .TP) is an option of the tool or of one of its subcommands.
+    options='(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*'
+    known=$(grep -oE -- "$options" <<<"$helps" | sed 's/^[ ,]//' | sort -u)
+    listed=$(awk '/^\.SH/{o=($0==".SH OPTIONS")} o&&prev==".TP"{print} {prev=$0}' "$page" |
+        sed 's/\\-/-/g; s/\\f[BIRP]//g; s/^\.B //' | grep -oE -- "$options" | sed 's/^[ ,]//' | sort -u)
+    missing=
+    for opt in $listed; do grep -qxF -- "$opt" <<<"$known" || missing="$missing $opt"; done
+    if [ -z "$listed" ]; then
+        fail "$name: every option the page lists is in --help" "no option items in $page"
+    elif [ -n "$missing" ]; then
+        fail "$name: every option the page lists is in --help" "$page lists$missing; no --help has"
+    else
+        pass "$name: every option the page lists is in --help"
+    fi
 done
 done_testing
