@@ -29,7 +29,8 @@ class Socket {
   public:
     Socket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
         if (!fd_) throw Error(fmt::format("discover: socket: {}", errno_text(errno)));
-        int size = 1 << 20;  // a whole /16 answering at once must not overflow it
+        // The largest search (a /kMinSearchPrefix) answering at once must not overflow it.
+        int size = 1 << 20;
         ::setsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     }
     int fd() const { return fd_.get(); }
@@ -113,9 +114,9 @@ Subnet parse_search_subnet(const std::string& cidr) {
     std::string why;
     std::optional<Subnet> s = parse_subnet(cidr, &why);
     if (!s) throw ConfigError(fmt::format("subnet '{}': {}", cidr, why));
-    if (s->prefix < 16)
-        throw ConfigError(fmt::format("subnet '{}': /{} is larger than the largest allowed, /16",
-                                      cidr, s->prefix));
+    if (s->prefix < kMinSearchPrefix)
+        throw ConfigError(fmt::format("subnet '{}': /{} is larger than the largest allowed, /{}",
+                                      cidr, s->prefix, kMinSearchPrefix));
     return *s;
 }
 

@@ -30,8 +30,11 @@ struct FoundBmc {
     nlohmann::json to_json() const;
 };
 
-// `cidr` as a subnet to search: "10.0.0.0/24", at most a /16. Throws ConfigError naming the
-// value (host bits set, a larger subnet, bad syntax).
+// The largest subnet a search covers, as its prefix length: a /16, 65534 addresses.
+inline constexpr int kMinSearchPrefix = 16;
+
+// `cidr` as a subnet to search: "10.0.0.0/24", at most a /kMinSearchPrefix. Throws ConfigError
+// naming the value (host bits set, a larger subnet, bad syntax).
 Subnet parse_search_subnet(const std::string& cidr);
 
 // The addresses of `subnet` that can be hosts: all but the network and broadcast address.

@@ -21,6 +21,8 @@ TEST_CASE("a bad or too large search subnet is refused, naming it", "[discover]"
     CHECK_THROWS_WITH(parse_search_subnet("10.1.2.3/24"),
                       Catch::Contains("10.1.2.3/24") && Catch::Contains("10.1.2.0/24"));
     CHECK_THROWS_WITH(parse_search_subnet("10.0.0.0/8"), Catch::Contains("/16"));
+    CHECK_THROWS_WITH(parse_search_subnet("10.0.0.0/15"),
+                      "subnet '10.0.0.0/15': /15 is larger than the largest allowed, /16");
     CHECK_THROWS_AS(parse_search_subnet("10.0.0.0"), storkit::ConfigError);
     CHECK_THROWS_AS(parse_search_subnet("10.0.0.0/33"), storkit::ConfigError);
     CHECK_THROWS_AS(parse_search_subnet("10.0.0.256/24"), storkit::ConfigError);
