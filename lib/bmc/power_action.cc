@@ -124,10 +124,9 @@ const char* to_string(PowerAction a) {
 }
 
 std::string power_action_names() {
-    std::string names;
-    for (const PowerActionInfo& i : kPowerActions)
-        names += (names.empty() ? "" : "|") + std::string(i.name);
-    return names;
+    std::vector<std::string_view> names;
+    for (const PowerActionInfo& i : kPowerActions) names.push_back(i.name);
+    return fmt::format("{}", fmt::join(names, "|"));
 }
 
 std::string power_action_dry_run(PowerAction a, BootMode mode) {

@@ -29,9 +29,7 @@ const json& empty_object() {
 }
 
 std::string join(std::span<const std::string_view> names) {
-    std::string list;
-    for (std::string_view n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-    return list;
+    return fmt::format("{}", fmt::join(names, ", "));
 }
 
 }  // namespace
@@ -63,10 +61,10 @@ bool ConfigErrors::empty() const {
 }
 
 void ConfigErrors::checkpoint() const {
-    std::string all;
+    std::vector<std::string_view> lines;
     for (const Problem& p : problems_)
-        if (!p.message.empty()) all += (all.empty() ? "" : "\n") + p.message;
-    if (!all.empty()) throw ConfigError(all);
+        if (!p.message.empty()) lines.push_back(p.message);
+    if (!lines.empty()) throw ConfigError(fmt::format("{}", fmt::join(lines, "\n")));
 }
 
 ConfigNode::ConfigNode(const json* value, std::string file, std::string path, ConfigErrors* errors)

@@ -41,8 +41,9 @@ void load_nodes(MgmtvmConfig& c, const ConfigNode& root, const std::string& node
     bool known = std::any_of(c.nodes.begin(), c.nodes.end(),
                              [&](const PeerEntry& n) { return n.name == c.node; });
     if (known || !root.ok("nodes")) return;
-    std::string names;
-    for (const PeerEntry& n : c.nodes) names += (names.empty() ? "" : ", ") + n.name;
+    std::vector<std::string_view> peers;
+    for (const PeerEntry& n : c.nodes) peers.push_back(n.name);
+    std::string names = fmt::format("{}", fmt::join(peers, ", "));
     if (node_override.empty())
         root.problem("node", fmt::format("\"{}\" is not one of nodes ({})", c.node, names));
     else

@@ -44,9 +44,9 @@ std::unique_ptr<Storage> make_storage(const ConfigNode& cfg, const StorageContex
     std::string backend = cfg.string("backend");
     for (const StorageBackend& b : kBackends)
         if (b.name == backend) return b.make(cfg, ctx);
-    std::string names;
-    for (const StorageBackend& b : kBackends)
-        names += (names.empty() ? "" : ", ") + std::string(b.name);
+    std::vector<std::string_view> known;
+    for (const StorageBackend& b : kBackends) known.push_back(b.name);
+    std::string names = fmt::format("{}", fmt::join(known, ", "));
     if (cfg.ok("backend"))
         cfg.problem("backend",
                     fmt::format("unknown storage backend \"{}\" (known: {})", backend, names));

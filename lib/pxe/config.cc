@@ -133,9 +133,7 @@ std::string available_versions(const std::string& repository) {
     for (const auto& e : std::filesystem::directory_iterator(repository, ec))
         if (e.path().extension() == ".iso") have.push_back(e.path().stem().string());
     std::sort(have.begin(), have.end());
-    std::string list;
-    for (const std::string& h : have) list += (list.empty() ? "" : ", ") + h;
-    return list.empty() ? "none" : list;
+    return have.empty() ? "none" : fmt::format("{}", fmt::join(have, ", "));
 }
 
 void load_iso(PxeConfig& c, const ConfigNode& root) {
