@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Start-up cost of the tools started most often: pxe-report recording one DHCP event (dnsmasq
-# starts it per lease, lighttpd per CGI request) and a healthy no-op mgmtvm-reconcile tick
-# (every minute on every node), for one or two builds side by side in one run. Prints the median
+# Start-up cost of the tools: pxe-report recording one DHCP event (dnsmasq starts it per lease,
+# lighttpd per CGI request), a healthy no-op mgmtvm-reconcile tick (every minute on every node),
+# and `--version` of every other tool (loading it and its libraries), for one or two builds side
+# by side in one run. Prints the median
 # wall time of RUNS runs (default 20) and the median max RSS.
 #   test/bench/startup_bench.sh [BIN [OTHER_BIN]] [RUNS]     (after scripts/build)
 # e.g. test/bench/startup_bench.sh build/bin /tmp/old/build/bin: ratios are BIN / OTHER_BIN.
@@ -36,16 +37,16 @@ virsh -q -c "$u1" create "$XML" >/dev/null
 # change in the machine's load touches every build alike. Each run is timed from this shell
 # around /usr/bin/time, which also gives its max RSS.
 args_for() {
-    if [ "$1" = pxe-report ]; then
-        echo "$2/pxe-report --state-dir $W/pxe old 52:54:00:00:00:01 198.18.0.10 node1"
-    else
-        echo "$2/mgmtvm-reconcile --config $W/mgmtvm.json"
-    fi
+    case $1 in
+        pxe-report) echo "$2/pxe-report --state-dir $W/pxe old 52:54:00:00:00:01 198.18.0.10 node1" ;;
+        mgmtvm-reconcile) echo "$2/mgmtvm-reconcile --config $W/mgmtvm.json" ;;
+        *) echo "$2/$1 --version" ;;  # the others: loading the program and its libraries
+    esac
 }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 printf '%-18s %-40s %10s %9s\n' "command" "build" "median" "max RSS"
-for cmd in pxe-report mgmtvm-reconcile; do
+for cmd in pxe-report mgmtvm-reconcile mgmtvm-status mgmtvm-maint bmc-power pxe-provision; do
     for ((round = 0; round < RUNS + 3; round++)); do
         for ((b = 0; b < ${#BINS[@]}; b++)); do
             read -r -a argv <<<"$(args_for "$cmd" "${BINS[b]}")"
