@@ -147,6 +147,4 @@ PxeConfig load_pxe_config(const std::string& path);
 // man/pxe-provision.1 documents.
 std::span<const ConfigSection> pxe_config_sections();
 
-bool valid_node_name(const std::string& name);
-
 }  // namespace storkit

@@ -79,11 +79,11 @@ void pxe_status_command(const CommonOptions& common, Report& report) {
 
 void pxe_discover_command(const CommonOptions& common, Report& report) {
     PxeConfig cfg = load_pxe_config(common.config);
-    if (cfg.bmc_subnet.prefix < 16)
+    if (cfg.bmc_subnet.prefix < kMinSearchPrefix)
         throw ConfigError(
             fmt::format("{}: key 'bmc.subnet': {} is larger than discover searches "
-                        "(/16); list the nodes instead",
-                        cfg.path, cfg.bmc_subnet.str()));
+                        "(/{}); list the nodes instead",
+                        cfg.path, cfg.bmc_subnet.str(), kMinSearchPrefix));
     DiscoverOptions d;
     d.timeout = std::chrono::milliseconds(std::max<long>(cfg.bmc_timeout_ms, 1000));
     std::vector<FoundBmc> found = discover_bmcs(cfg.bmc_subnet, d);
