@@ -385,6 +385,10 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "Seed of the first schedule");
     app.add_flag("-v", o.verbose, "Print every fault");
     CLI11_PARSE(app, argc, argv);
+    // Both go into the configs the ticks read: "--src ." must not become a relative domain_xml,
+    // which every tick rejects (exit 2) while the schedules still passed.
+    o.bin = std::filesystem::absolute(o.bin).lexically_normal().string();
+    o.src = std::filesystem::absolute(o.src).lexically_normal().string();
 
     char tmpl[] = "/tmp/storkit-fault.XXXXXX";
     o.work = mkdtemp(tmpl);
