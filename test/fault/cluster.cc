@@ -95,17 +95,19 @@ void Cluster::reset(int count, int schedule, std::mt19937& rng) {
     now_ = 1000000;
     storkit::write_file_atomic(dir_ + "/sim/clock", fmt::format("{}\n", now_));
     storkit::write_file_atomic(dir_ + "/sim/master", "node1\n");
+    storkit::write_file_atomic(dir_ + "/sim/fence", std::string(kFenceHealthy) + "\n");
     nlohmann::json nodes = nlohmann::json::object();
     for (const Node& n : nodes_) nodes[n.name] = {{"libvirt", uri(n)}};
     nlohmann::json cfg = {
         {"node", "node1"},
         {"vm", {{"name", "mgmt"}, {"domain_xml", o_.src + "/test/fixtures/mgmt.xml"}}},
         {"nodes", nodes},
-        {"storage", {{"backend", "sim"}, {"dir", dir_ + "/sim"}}},
+        {"storage", {{"backend", "sim"}, {"dir", dir_ + "/sim"}, {"timeout_s", kStorageTimeoutS}}},
         {"lease", {{"ticks", kLeaseTicks}, {"tick_s", kTickS}}},
         {"deadlines", {{"tick_s", kTickDeadlineS}, {"peer_s", kPeerS}, {"stop_s", 0.2}}},
         {"state_dir", dir_ + "/state"}};
     storkit::write_file_atomic(config(), cfg.dump(2));
+    maint_ = {{"global", nullptr}, {"nodes", nlohmann::json::object()}};
     writers_ = std::make_unique<Writers>(o_.bin + "/mgmtvm_fault_writer", dir_ + "/sim");
     log_ = std::make_unique<WriteLog>(dir_ + "/sim");
 }
@@ -156,6 +158,7 @@ void Cluster::power(Node& n, bool on) {
     if (on && n.dead) {
         libvirt_nodes(o_, {"start", std::to_string(n.index)});
         n.dead = false;
+        if (master().empty()) elect(Election::kKeep);  // a cluster that lost every node elects
     } else if (!on && !n.dead) {
         if (n.frozen) ::kill(daemon_pid(n), SIGCONT), n.frozen = false;
         libvirt_nodes(o_, {"kill", std::to_string(n.index)});
@@ -163,15 +166,22 @@ void Cluster::power(Node& n, bool on) {
         n.hung = false;
         // The VM dies with its node: its writer stops at once.
         if (n.running) writers_->stop(n.client), n.running = false, n.client = 0;
+        if (master() == n.name) elect(Election::kKeep, n.name);
     }
 }
 
-std::vector<TickRun> Cluster::tick_all() {
+std::vector<TickRun> Cluster::tick_all(MidTick& mid) {
     std::vector<std::string> names;
     for (const Node& n : nodes_)
         if (!n.dead && !n.hung) names.push_back(n.name);
     milliseconds limit(static_cast<long>(kTickDeadlineS * 1000) + 10000);
-    return run_ticks(o_.bin + "/mgmtvm-reconcile", config(), names, dir_, limit);
+    std::vector<TickRun> runs =
+        run_ticks(o_.bin + "/mgmtvm-reconcile", config(), names, dir_, mid, limit);
+    if (mid.kind == MidTick::kStallDaemon) {
+        ::kill(mid.daemon, SIGCONT);
+        settle();
+    }
+    return runs;
 }
 
 void Cluster::heal() {
@@ -182,7 +192,9 @@ void Cluster::heal() {
         n.hung = false;
         if (n.dead) power(n, true);
     }
-    storkit::write_file_atomic(dir_ + "/sim/fence", "ok\n");
+    storkit::write_file_atomic(dir_ + "/sim/fence", std::string(kFenceHealthy) + "\n");
+    maint_ = {{"global", nullptr}, {"nodes", nlohmann::json::object()}};
+    std::filesystem::remove(dir_ + "/sim/shared/maintenance");
     elect(Election::kKeep);
     if (thawed) settle();
 }

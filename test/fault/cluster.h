@@ -19,9 +19,16 @@ namespace fault {
 
 constexpr int kPool = 5;  // daemons started once; a schedule uses 3 to 5 of them
 constexpr int kLeaseTicks = 3;
-constexpr double kTickS = 10;         // the reconcile's period, on the sim clock
-constexpr double kTickDeadlineS = 5;  // deadlines.tick_s: real time
-constexpr double kPeerS = 1.0;        // deadlines.peer_s: what a frozen daemon costs a tick
+constexpr double kTickS = 10;             // the reconcile's period, on the sim clock
+constexpr double kTickDeadlineS = 5;      // deadlines.tick_s: real time
+constexpr double kPeerS = 0.5;            // deadlines.peer_s: what a frozen daemon costs a tick
+constexpr double kStorageTimeoutS = 0.3;  // the sim's storage.timeout_s
+constexpr double kSlowS = 2;              // a "slow" storage answer comes after this long
+// Healthy fencing: Ceph's (osd blocklist, then the new osdmap) takes ~60 ms (TESTBED.md), and
+// so does the sim's, so a crash can land between a takeover's lease and its fencing.
+constexpr const char* kFenceHealthy = "slow 0.05";
+// The parts of a node's storage that fail one at a time (DIR/nodes/NODE/PART in the sim).
+constexpr const char* kStorageParts[] = {"service", "volume", "master", "lease", "shared"};
 
 struct Options {
     std::string bin, src, work;
@@ -55,9 +62,12 @@ class Cluster {
     void reset(int count, int schedule, std::mt19937& rng);
     // Injects one random fault between two rounds; returns its name ("none": nothing fitted).
     std::string inject();
-    // One tick on every live node that is not hung.
-    std::vector<TickRun> tick_all();
-    // Every fault repaired: storage, fencing, every node back, a master elected.
+    // At times, a fault for the middle of the next round: it lands at a random point of the
+    // target node's tick, whose last tick took `last_secs[node]` (0.1 s when not known).
+    MidTick plan_mid_tick(const std::map<std::string, double>& last_secs);
+    // One tick on every live node that is not hung; then a stalled daemon continues.
+    std::vector<TickRun> tick_all(MidTick& mid);
+    // Every fault repaired: storage, fencing, maintenance, every node back, a master elected.
     void heal();
     // Asks every daemon it can where the VM runs and starts or stops the copies' writers.
     void observe();
@@ -96,6 +106,7 @@ class Cluster {
     std::string power_toggle(Node& n);
     std::string master_moves(Node& n);
     std::string hang_toggle(Node& n);
+    std::string maintenance(Node& n);
     std::string cluster_power_loss(Node& n);
 
     const Options& o_;
@@ -105,6 +116,7 @@ class Cluster {
     double now_ = 0;
     std::unique_ptr<Writers> writers_;
     std::unique_ptr<WriteLog> log_;
+    nlohmann::json maint_;  // the maintenance record the harness wrote last
     long unanswered_ = 0, unknown_ = 0;
 };
 

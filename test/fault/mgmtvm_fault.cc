@@ -1,6 +1,6 @@
 // Fault injection for the management-VM reconcile: real libvirtd daemons (test driver), the sim
 // storage backend with a driven clock, and the built mgmtvm-reconcile ticking on every node.
-// A seeded scheduler injects faults between ticks, and checks, without asking
+// A seeded scheduler injects faults between ticks and inside them, and checks, without asking
 // the code under test:
 // - the disk: every running copy of the VM (each libvirtd asked directly, oracle.h) has a writer
 //   (disk.h); fencing blocklists clients in the sim, and accepted writes of two copies must
@@ -10,7 +10,8 @@
 //
 //   mgmtvm_fault --bin BUILD/bin --src SOURCE [--schedules N] [--seed S] [--first I] [-v]
 //
-// Schedule I of seed S is replayed alone with --seed S --first I --schedules 1.
+// Schedule I of seed S is replayed alone with --seed S --first I --schedules 1 (the faults are
+// the same; where a fault lands inside a tick depends on timing).
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -84,7 +85,7 @@ class Schedule {
     }
     void fail(const std::string& what);
     void check(const char* phase, int round);
-    void ticks();
+    void ticks(int round, bool faults);
 
     Cluster& c_;
     const Options& o_;
@@ -93,6 +94,7 @@ class Schedule {
     std::mt19937 rng_;
     bool failed_ = false;
     bool explained_ = false;
+    std::map<std::string, double> last_secs_;  // each node's last tick, to aim mid-tick faults
 };
 
 void Schedule::fail(const std::string& what) {
@@ -120,9 +122,26 @@ void Schedule::check(const char* phase, int round) {
     }
 }
 
-// One round of ticks on every node.
-void Schedule::ticks() {
-    t_.ticks += static_cast<long>(c_.tick_all().size());
+// One round of ticks on every node, with a fault inside it at times.
+void Schedule::ticks(int round, bool faults) {
+    MidTick mid = faults ? c_.plan_mid_tick(last_secs_) : MidTick{};
+    std::vector<TickRun> runs = c_.tick_all(mid);
+    if (mid.kind != MidTick::kNone) {
+        std::string kind = mid.kind == MidTick::kKillTick ? "tick killed mid-run"
+                           : mid.kind == MidTick::kKillAfterLease
+                               ? "tick killed after taking the lease"
+                               : "libvirtd stalled mid-tick";
+        // One that came after the tick ended is listed, but not counted as a fault.
+        if (!mid.landed) kind += " (missed)";
+        t_.faults += mid.landed;
+        ++t_.by_kind[kind];
+        if (o_.verbose)
+            fmt::print("  schedule {} round {}: {} on {}\n", index_, round, kind, mid.node);
+    }
+    for (const TickRun& r : runs) {
+        ++t_.ticks;
+        last_secs_[r.node] = r.secs;
+    }
 }
 
 void Schedule::run() {
@@ -138,7 +157,7 @@ void Schedule::run() {
             c_.observe();
             check("fault", round);
         }
-        ticks();
+        ticks(round, true);
         c_.observe();
         check("fault", round);
         c_.advance();
@@ -148,7 +167,7 @@ void Schedule::run() {
     check("heal", 0);
     bool recovered = false;
     for (int round = 1; round <= kRecoveryLimit + 5 && !recovered && !g_stop; ++round) {
-        ticks();
+        ticks(round, false);
         c_.observe();
         check("recovery", round);
         c_.advance();

@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
@@ -38,11 +39,26 @@ pid_t spawn_tick(const std::string& tool, const std::string& config, const std::
     return pid;
 }
 
+// The lease's holder and epoch as the sim keeps them ("" and 0 when there is none).
+std::pair<std::string, uint64_t> lease_of(const std::string& file) {
+    std::optional<std::string> text = storkit::read_file(file);
+    if (!text) return {"", 0};
+    nlohmann::json j = nlohmann::json::parse(*text);
+    return {j.value("node", ""), j.value("epoch", uint64_t{0})};
+}
+
+// Whether the mid-round fault is due: at its time, or once its node took the lease (a new epoch).
+bool due(const MidTick& mid, Clock::duration t, uint64_t epoch_before) {
+    if (mid.kind != MidTick::kKillAfterLease) return t >= mid.at;
+    std::pair<std::string, uint64_t> l = lease_of(mid.lease_file);
+    return l.first == mid.node && l.second != epoch_before;
+}
+
 }  // namespace
 
 std::vector<TickRun> run_ticks(const std::string& tool, const std::string& config,
                                const std::vector<std::string>& nodes, const std::string& out_dir,
-                               std::chrono::milliseconds hard_limit) {
+                               MidTick& mid, std::chrono::milliseconds hard_limit) {
     std::vector<TickRun> runs(nodes.size());
     std::vector<pid_t> pids(nodes.size(), 0);
     Clock::time_point start = Clock::now();
@@ -52,8 +68,22 @@ std::vector<TickRun> run_ticks(const std::string& tool, const std::string& confi
         pids[i] = spawn_tick(tool, config, nodes[i], out_dir + "/tick." + nodes[i] + ".out",
                              out_dir + "/tick." + nodes[i] + ".err");
     }
+    bool mid_done = mid.kind == MidTick::kNone;
+    uint64_t epoch_before =
+        mid.kind == MidTick::kKillAfterLease ? lease_of(mid.lease_file).second : 0;
     for (size_t left = nodes.size(); left > 0;) {
         Clock::duration t = Clock::now() - start;
+        if (!mid_done && due(mid, t, epoch_before)) {
+            mid_done = true;
+            for (size_t i = 0; i < nodes.size(); ++i)
+                if (nodes[i] == mid.node && pids[i] != 0) mid.landed = true;
+            if (mid.kind == MidTick::kStallDaemon) ::kill(mid.daemon, SIGSTOP);
+            for (size_t i = 0; i < nodes.size(); ++i)
+                if (mid.kind != MidTick::kStallDaemon && nodes[i] == mid.node && pids[i] != 0) {
+                    ::kill(pids[i], SIGKILL);
+                    runs[i].killed = true;
+                }
+        }
         for (size_t i = 0; i < nodes.size(); ++i) {
             if (pids[i] == 0) continue;
             if (t >= hard_limit) {
