@@ -130,6 +130,11 @@ void Cluster::set_part(Node& n, const std::string& part, const std::string& valu
     }
 }
 
+bool Cluster::fence_healthy() const {
+    std::string f = storkit::read_file(dir_ + "/sim/fence").value_or("ok\n");
+    return f == std::string(kFenceHealthy) + "\n";
+}
+
 std::string Cluster::master() const {
     std::string m = storkit::read_file(dir_ + "/sim/master").value_or("");
     return m.substr(0, m.find('\n'));

@@ -76,6 +76,7 @@ class Cluster {
     const std::vector<Node>& nodes() const { return nodes_; }
     const std::string& dir() const { return dir_; }
     std::string config() const { return dir_ + "/mgmtvm.json"; }
+    bool fence_healthy() const;
     int copies() const;  // copies running, as the harness knows them
     Writers& writers() { return *writers_; }
     WriteLog& log() { return *log_; }

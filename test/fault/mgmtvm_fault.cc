@@ -6,7 +6,10 @@
 //   (disk.h); fencing blocklists clients in the sim, and accepted writes of two copies must
 //   never interleave. Two copies that cannot both write are harmless; two that can are not;
 // - recovery: once the faults stop, the VM runs on exactly one node and its writes are
-//   accepted within lease.ticks + 2 ticks.
+//   accepted within lease.ticks + 2 ticks;
+// - every tick's end: a crash, a tick past its deadline, or an exit 1 that no fault of the
+//   harness explains is a failure (see excused()). Which rule of the decision table each tick
+//   reached is counted from its state file.
 //
 //   mgmtvm_fault --bin BUILD/bin --src SOURCE [--schedules N] [--seed S] [--first I] [-v]
 //
@@ -23,6 +26,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "cluster.h"
@@ -46,9 +50,27 @@ constexpr int kRecoveryLimit = kLeaseTicks + 2;
 struct Totals {
     long schedules = 0, failed_schedules = 0, ticks = 0, faults = 0;
     long conflicts = 0, raw_overlaps = 0, recovery_failures = 0, harness_failures = 0;
-    std::map<std::string, long> by_kind;
+    long expected = 0, unexpected = 0, killed = 0;
+    std::map<std::string, long> by_kind, rules, unexpected_by_kind;
     std::vector<int> recovery_ticks;
 };
+
+// Every rule name of the decision table, read from its source (kTable in reconcile.cc), so that
+// a rule no tick reached is listed too.
+std::vector<std::string> table_rules(const std::string& path) {
+    std::string src = storkit::read_file(path).value_or("");
+    size_t begin = src.find("kTable[] = {");
+    size_t end = src.find("\n};", begin);
+    if (begin == std::string::npos || end == std::string::npos)
+        throw std::runtime_error(path + ": no kTable found");
+    std::string table = src.substr(begin, end - begin);
+    std::vector<std::string> rules;
+    std::regex row(R"re(\{"([a-z0-9-]+)",)re");
+    for (std::sregex_iterator it(table.begin(), table.end(), row), e; it != e; ++it)
+        rules.push_back((*it)[1]);
+    if (rules.empty()) throw std::runtime_error(path + ": no rules in kTable");
+    return rules;
+}
 
 // The checks below must be able to fail: a fenced client's writes are refused, a new client of
 // the fencing node writes, and a write after being superseded is reported.
@@ -85,7 +107,8 @@ class Schedule {
     }
     void fail(const std::string& what);
     void check(const char* phase, int round);
-    void ticks(int round, bool faults);
+    void ticks(const char* phase, int round, bool faults);
+    void judge(const TickRun& r, bool disturbed, bool fence_faulty, const char* phase, int round);
 
     Cluster& c_;
     const Options& o_;
@@ -122,9 +145,82 @@ void Schedule::check(const char* phase, int round) {
     }
 }
 
+// Whether a tick's end is a failure. A tick may report failure (exit 1) for what the harness did
+// to its node, and only then: its own libvirt was frozen or stalled (the blind rules, or a start
+// or stop that found no answer), or fencing was made to fail (a start that must fence first).
+// Anything else that is not exit 0, a crash, and a tick past its deadline are unexpected.
+bool excused(const std::string& out, bool disturbed, bool fence_faulty) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(out);
+    } catch (const std::exception&) {
+        return false;
+    }
+    std::string rule = j.value("rule", ""), action = j.value("action", ""),
+                msg = j.value("msg", "");
+    if (rule == "service-down-blind" || rule == "master-blind" || rule == "slave-blind")
+        return disturbed;
+    if (msg.find("not starting: fencing") != std::string::npos) return fence_faulty;
+    if (msg.find(": " + action + " failed: ") != std::string::npos) return disturbed;
+    return false;
+}
+
+void Schedule::judge(const TickRun& r, bool disturbed, bool fence_faulty, const char* phase,
+                     int round) {
+    ++t_.ticks;
+    last_secs_[r.node] = r.secs;
+    try {
+        std::optional<std::string> text =
+            storkit::read_file(fmt::format("{}/state/mgmtvm.{}.json", c_.dir(), r.node));
+        nlohmann::json last = text ? nlohmann::json::parse(*text)["last"] : nlohmann::json();
+        if (last.is_object() && last.value("time", 0.0) >= r.spawned_at)
+            ++t_.rules[last.value("rule", "?")];
+    } catch (const std::exception& e) {
+        fmt::print("{}: unreadable state file: {}\n", r.node, e.what());
+    }
+    if (r.killed && r.signal == SIGKILL) {
+        ++t_.killed;
+        return;
+    }
+    std::string msg;
+    try {
+        msg = nlohmann::json::parse(r.out).value("msg", "");
+    } catch (const std::exception&) {
+        msg = r.err.substr(0, r.err.find('\n'));
+    }
+    std::string kind;
+    if (r.overran)
+        kind = "killed by the harness past its deadline";
+    else if (r.signal)
+        kind = fmt::format("crashed (signal {})", r.signal);
+    else if (r.secs > kTickDeadlineS + 1 || msg.find("exceeded its deadline") != std::string::npos)
+        kind = "ran to its deadline";
+    else if (r.exit_code == 1 && excused(r.out, disturbed, fence_faulty))
+        kind = "";
+    else if (r.exit_code == 1)
+        kind = "exit 1 with no fault of the harness to explain it";
+    else if (r.exit_code != 0)
+        kind = fmt::format("exit {}", r.exit_code);
+    if (r.exit_code == 0 && kind.empty()) return;
+    if (kind.empty()) {
+        ++t_.expected;
+        if (o_.verbose) fmt::print("    {}: expected failure: {}\n", r.node, msg);
+        return;
+    }
+    ++t_.unexpected;
+    ++t_.unexpected_by_kind[kind];
+    fail(fmt::format("TICK FAILURE ({} round {}): {} {} after {:.2f} s: {}", phase, round, r.node,
+                     kind, r.secs, msg));
+}
+
 // One round of ticks on every node, with a fault inside it at times.
-void Schedule::ticks(int round, bool faults) {
+void Schedule::ticks(const char* phase, int round, bool faults) {
     MidTick mid = faults ? c_.plan_mid_tick(last_secs_) : MidTick{};
+    std::map<std::string, bool> disturbed;
+    bool fence_faulty = !c_.fence_healthy();
+    for (const Node& n : c_.nodes()) {
+        disturbed[n.name] = n.frozen || (mid.kind == MidTick::kStallDaemon && mid.node == n.name);
+    }
     std::vector<TickRun> runs = c_.tick_all(mid);
     if (mid.kind != MidTick::kNone) {
         std::string kind = mid.kind == MidTick::kKillTick ? "tick killed mid-run"
@@ -138,10 +234,7 @@ void Schedule::ticks(int round, bool faults) {
         if (o_.verbose)
             fmt::print("  schedule {} round {}: {} on {}\n", index_, round, kind, mid.node);
     }
-    for (const TickRun& r : runs) {
-        ++t_.ticks;
-        last_secs_[r.node] = r.secs;
-    }
+    for (const TickRun& r : runs) judge(r, disturbed[r.node], fence_faulty, phase, round);
 }
 
 void Schedule::run() {
@@ -157,7 +250,7 @@ void Schedule::run() {
             c_.observe();
             check("fault", round);
         }
-        ticks(round, true);
+        ticks("fault", round, true);
         c_.observe();
         check("fault", round);
         c_.advance();
@@ -167,7 +260,7 @@ void Schedule::run() {
     check("heal", 0);
     bool recovered = false;
     for (int round = 1; round <= kRecoveryLimit + 5 && !recovered && !g_stop; ++round) {
-        ticks(round, false);
+        ticks("recovery", round, false);
         c_.observe();
         check("recovery", round);
         c_.advance();
@@ -196,11 +289,20 @@ void Schedule::run() {
     if (failed_) ++t_.failed_schedules;
 }
 
-void print_summary(const Totals& t, const Cluster& c, double secs) {
+void print_summary(const Totals& t, const std::vector<std::string>& rules, const Cluster& c,
+                   double secs) {
     fmt::print("\nschedules {}  ticks {}  faults {}  wall time {:.0f} s\n", t.schedules, t.ticks,
                t.faults, secs);
     fmt::print("faults by kind:\n");
     for (const auto& [k, v] : t.by_kind) fmt::print("  {:<48} {:>5}\n", k, v);
+    fmt::print("rules reached (last decision of each tick, from its state file):\n");
+    for (const std::string& r : rules) {
+        auto it = t.rules.find(r);
+        fmt::print("  {:<48} {:>5}\n", r, it == t.rules.end() ? 0 : it->second);
+    }
+    for (const auto& [r, v] : t.rules)
+        if (std::find(rules.begin(), rules.end(), r) == rules.end())
+            fmt::print("  {:<48} {:>5}  (not in kTable)\n", r, v);
     fmt::print("accepted-write conflicts: {} (must be 0)\n", t.conflicts);
     fmt::print("  (information only: checks with two copies running, fenced or not: {})\n",
                t.raw_overlaps);
@@ -210,6 +312,9 @@ void print_summary(const Totals& t, const Cluster& c, double secs) {
         "recovery ticks after the last fault: median {}  worst {}  (limit {}; failures {})\n",
         r.empty() ? 0 : r[r.size() / 2], r.empty() ? 0 : r.back(), kRecoveryLimit,
         t.recovery_failures);
+    fmt::print("tick failures seen: expected {}  unexpected {}  (ticks killed by the harness {})\n",
+               t.expected, t.unexpected, t.killed);
+    for (const auto& [k, v] : t.unexpected_by_kind) fmt::print("  unexpected: {}: {}\n", k, v);
     fmt::print("oracle: questions re-asked {}  never answered {}  harness failures {}\n",
                c.unanswered(), c.unknown(), t.harness_failures);
 }
@@ -233,6 +338,7 @@ int main(int argc, char** argv) {
     while (o.src.size() > 1 && o.src.back() == '/') o.src.pop_back();
     while (o.bin.size() > 1 && o.bin.back() == '/') o.bin.pop_back();
 
+    std::vector<std::string> rules = table_rules(o.src + "/lib/mgmtvm/reconcile.cc");
     char tmpl[] = "/tmp/storkit-fault.XXXXXX";
     if (!mkdtemp(tmpl)) {
         fmt::print("mgmtvm_fault: error: mkdtemp: {}\n", strerror(errno));
@@ -260,7 +366,7 @@ int main(int argc, char** argv) {
         }
         double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        print_summary(t, c, secs);
+        print_summary(t, rules, c, secs);
     }
     try {
         libvirt_nodes(o, {"down"});
