@@ -15,6 +15,7 @@
 //
 // Schedule I of seed S is replayed alone with --seed S --first I --schedules 1 (the faults are
 // the same; where a fault lands inside a tick depends on timing).
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -41,6 +42,13 @@ namespace {
 // Ctrl-C or a kill ends the run after the current schedule, with the test bed removed.
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) {
+    g_stop = 1;
+}
+// A reader that went away (| head) would kill the run by SIGPIPE and leave the test bed running:
+// the rest of the output goes to /dev/null and the run ends as on Ctrl-C.
+void on_closed_stdout(int) {
+    int fd = ::open("/dev/null", O_WRONLY);
+    if (fd >= 0) ::dup2(fd, 1), ::close(fd);
     g_stop = 1;
 }
 
@@ -348,6 +356,7 @@ int main(int argc, char** argv) {
     ::chmod(o.work.c_str(), 0755);
     ::signal(SIGINT, on_signal);
     ::signal(SIGTERM, on_signal);
+    ::signal(SIGPIPE, on_closed_stdout);
     Totals t;
     int rc = 0;
     auto start = std::chrono::steady_clock::now();
