@@ -1,10 +1,19 @@
 #include "mgmtvm/backend_sim.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <thread>
 
+#include "core/clock.h"
+#include "core/deadline.h"
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/statefile.h"
 
 namespace storkit {
@@ -21,11 +30,145 @@ bool valid_key(const std::string& key) {
     return !key.empty() && key.find('/') == std::string::npos && key[0] != '.';
 }
 
+// One fault file (see backend_sim.h): ok, fail, slow [S] or anything else (unknown).
+struct Fault {
+    enum Kind { kOk, kFail, kSlow, kUnknown } kind = kOk;
+    double slow_s = 60;
+    std::string file;  // relative to DIR, for the detail
+    std::string text;  // what it holds
+};
+
+Fault read_fault(const std::string& dir, const std::string& file) {
+    Fault f;
+    f.file = file;
+    f.text = trimmed(read_file(dir + "/" + file));
+    if (f.text.empty() || f.text == "ok") return f;
+    if (f.text == "fail") {
+        f.kind = Fault::kFail;
+    } else if (f.text == "slow" || f.text.rfind("slow ", 0) == 0) {
+        f.kind = Fault::kSlow;
+        char* end = nullptr;
+        double s = std::strtod(f.text.c_str() + 4, &end);
+        if (end != f.text.c_str() + 4 && s >= 0) f.slow_s = s;
+    } else {
+        f.kind = Fault::kUnknown;
+    }
+    return f;
+}
+
+// Reads a fault file and sleeps out "slow": the call then goes on as if it said "ok" (the
+// caller gave up on it at its deadline; this thread carries it out late, if still alive).
+Fault fault(const std::string& dir, const std::string& file) {
+    Fault f = read_fault(dir, file);
+    if (f.kind == Fault::kSlow) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(f.slow_s));
+        f.kind = Fault::kOk;
+    }
+    return f;
+}
+
+std::string said(const Fault& f) {
+    return "sim: " + f.file + " says " + f.text;
+}
+
+StorageAnswer health_answer(const Fault& f) {
+    if (f.kind == Fault::kOk) return {Tri::kYes, "sim: ok"};
+    if (f.kind == Fault::kFail) return {Tri::kNo, said(f)};
+    return {Tri::kUnknown, said(f)};
+}
+
+std::string node_file(const StorageContext& x, const char* part) {
+    return "nodes/" + x.node + "/" + part;
+}
+
+double sim_now(const std::string& dir) {
+    std::string c = trimmed(read_file(dir + "/clock"));
+    if (c.empty()) return now_seconds();
+    char* end = nullptr;
+    double v = std::strtod(c.c_str(), &end);
+    if (end == c.c_str()) throw Error(fmt::format("{}/clock: not a number: {}", dir, c));
+    return v;
+}
+
+// The lease record; the caller holds DIR/lease.lock.
+VmLease read_lease(const std::string& dir) {
+    VmLease l;
+    std::optional<std::string> text = read_file(dir + "/lease.json");
+    if (text) {
+        try {
+            l = VmLease::from_json(nlohmann::json::parse(*text));
+        } catch (const std::exception& e) {
+            throw Error(fmt::format("{}/lease.json: {}", dir, e.what()));
+        }
+    }
+    l.now = sim_now(dir);
+    return l;
+}
+
+void write_lease(const std::string& dir, const VmLease& l) {
+    write_file_atomic(dir + "/lease.json", l.to_json().dump() + "\n");
+}
+
+using LeaseOp = std::function<VmLeaseOutcome(VmLease&)>;
+
+// One lease operation under the lease lock, through this node's lease fault file.
+VmLeaseOutcome lease_call(const SimStorageConfig& c, const StorageContext& x, const LeaseOp& op) {
+    Fault f = fault(c.dir, node_file(x, "lease"));
+    if (f.kind == Fault::kFail) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
+    FileLock lock = FileLock::acquire(c.dir + "/lease.lock");
+    VmLease l = read_lease(c.dir);
+    VmLeaseOutcome out = op(l);
+    if (f.kind == Fault::kUnknown)
+        return {VmLeaseStatus::kError, {}, said(f) + ": the answer was lost (" + out.detail + ")"};
+    return out;
+}
+
+StorageAnswer fence_call(const SimStorageConfig& c, const StorageContext& x,
+                         const VmLease& previous) {
+    Fault f = fault(c.dir, "fence");
+    if (f.kind == Fault::kFail) return {Tri::kNo, "sim: fencing fails (" + c.dir + "/fence)"};
+    // Every client but this node's loses access, as Ceph's blocklist does for the image's
+    // watchers.
+    std::vector<uint64_t> cut = SimDisk(c.dir).blocklist_all_but(x.node);
+    {
+        FileLock lock = FileLock::acquire(c.dir + "/lease.lock");
+        VmLease l = read_lease(c.dir);
+        nlohmann::json line = {{"time", l.now},
+                               {"epoch", l.epoch},
+                               {"by", x.node},
+                               {"previous", previous.node},
+                               {"blocklisted", cut}};
+        std::string log = read_file(c.dir + "/fence.log").value_or("");
+        write_file_atomic(c.dir + "/fence.log", log + line.dump() + "\n");
+    }
+    if (f.kind == Fault::kUnknown) return {Tri::kUnknown, said(f) + ": fenced, answer lost"};
+    return {Tri::kYes, fmt::format("sim: fenced every client but {}", x.node)};
+}
+
+std::string late(const SimStorageConfig& c, const char* what) {
+    return fmt::format("sim: {}: no answer within {} s", what, c.timeout.count() / 1000.0);
+}
+
+// Runs one call on its own thread: an answer past the deadline is unknown.
+StorageAnswer answer_in_time(const SimStorageConfig& c, const char* what,
+                             std::function<StorageAnswer()> fn) {
+    std::optional<StorageAnswer> a = call_with_deadline<StorageAnswer>(std::move(fn), c.timeout);
+    return a ? *a : StorageAnswer{Tri::kUnknown, late(c, what)};
+}
+
+VmLeaseOutcome lease_in_time(const SimStorageConfig& c, const StorageContext& x, const char* what,
+                           LeaseOp op) {
+    std::optional<VmLeaseOutcome> l = call_with_deadline<VmLeaseOutcome>(
+        [c, x, op = std::move(op)] { return lease_call(c, x, op); }, c.timeout);
+    return l ? *l : VmLeaseOutcome{VmLeaseStatus::kError, {}, late(c, what)};
+}
+
 }  // namespace
 
 SimStorageConfig parse_sim_storage(const ConfigNode& cfg) {
     cfg.allow_only(kSimStorageKeys);
     SimStorageConfig c;
+    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 10));
     c.dir = cfg.string("dir");
     struct stat st {};
     if (!cfg.ok("dir")) return c;
@@ -39,125 +182,187 @@ SimStorageConfig parse_sim_storage(const ConfigNode& cfg) {
 SimStorage::SimStorage(SimStorageConfig cfg, StorageContext ctx)
     : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {}
 
-StorageAnswer SimStorage::health(const std::string& file) const {
-    std::string v = trimmed(read_file(cfg_.dir + "/" + file));
-    if (v.empty() || v == "ok") return {Tri::kYes, "sim: ok"};
-    if (v == "fail") return {Tri::kNo, "sim: " + file + " says fail"};
-    return {Tri::kUnknown, "sim: " + file + " says " + v};
+StorageAnswer SimStorage::service_healthy() {
+    return answer_in_time(cfg_, "service", [c = cfg_, x = ctx_] {
+        return health_answer(fault(c.dir, node_file(x, "service")));
+    });
 }
 
-StorageAnswer SimStorage::service_healthy() {
-    return health("nodes/" + ctx_.node + "/service");
-}
 StorageAnswer SimStorage::volume_healthy() {
-    return health("volume");
+    return answer_in_time(cfg_, "volume", [c = cfg_, x = ctx_] {
+        Fault here = fault(c.dir, node_file(x, "volume"));
+        return health_answer(here.kind != Fault::kOk ? here : fault(c.dir, "volume"));
+    });
 }
 
 StorageAnswer SimStorage::is_master() {
-    std::string m = trimmed(read_file(cfg_.dir + "/master"));
-    if (m.empty()) return {Tri::kUnknown, "sim: no master"};
-    return {m == ctx_.node ? Tri::kYes : Tri::kNo, "sim: master is " + m};
+    return answer_in_time(cfg_, "master", [c = cfg_, x = ctx_] {
+        Fault here = fault(c.dir, node_file(x, "master"));
+        if (here.kind != Fault::kOk) return health_answer(here);
+        std::string m = trimmed(read_file(c.dir + "/master"));
+        if (m.empty()) return StorageAnswer{Tri::kUnknown, "sim: no master"};
+        return StorageAnswer{m == x.node ? Tri::kYes : Tri::kNo, "sim: master is " + m};
+    });
 }
 
 double SimStorage::now() const {
-    std::string c = trimmed(read_file(cfg_.dir + "/clock"));
-    if (c.empty()) return Storage::now();
-    char* end = nullptr;
-    double v = std::strtod(c.c_str(), &end);
-    if (end == c.c_str()) throw Error(fmt::format("{}/clock: not a number: {}", cfg_.dir, c));
-    return v;
-}
-
-VmLease SimStorage::read_lease() const {
-    VmLease l;
-    std::optional<std::string> text = read_file(cfg_.dir + "/lease.json");
-    if (text) {
-        try {
-            l = VmLease::from_json(nlohmann::json::parse(*text));
-        } catch (const std::exception& e) {
-            throw Error(fmt::format("{}/lease.json: {}", cfg_.dir, e.what()));
-        }
-    }
-    l.now = now();
-    return l;
-}
-
-void SimStorage::write_lease(const VmLease& l) const {
-    write_file_atomic(cfg_.dir + "/lease.json", l.to_json().dump() + "\n");
-}
-
-bool SimStorage::lease_cut_off() const {
-    return trimmed(read_file(cfg_.dir + "/nodes/" + ctx_.node + "/lease")) == "fail";
+    return sim_now(cfg_.dir);
 }
 
 VmLeaseOutcome SimStorage::lease_read() {
-    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
-    FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    return {VmLeaseStatus::kOk, read_lease(), "sim"};
+    return lease_in_time(cfg_, ctx_, "lease read", [](VmLease& l) {
+        return VmLeaseOutcome{VmLeaseStatus::kOk, l, "sim"};
+    });
 }
 
 VmLeaseOutcome SimStorage::lease_acquire(double seconds) {
-    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
-    FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    VmLease l = read_lease();
-    if (l.live() && l.node != ctx_.node)
-        return {VmLeaseStatus::kBusy, l, fmt::format("held by {} (epoch {})", l.node, l.epoch)};
-    l.node = ctx_.node;
-    l.epoch += 1;
-    l.expires = l.now + seconds;
-    l.released = false;
-    write_lease(l);
-    return {VmLeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
+    return lease_in_time(cfg_, ctx_, "lease acquire", [c = cfg_, x = ctx_, seconds](VmLease& l) {
+        if (l.live() && l.node != x.node)
+            return VmLeaseOutcome{VmLeaseStatus::kBusy, l,
+                                fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+        l.node = x.node;
+        l.epoch += 1;
+        l.expires = l.now + seconds;
+        l.released = false;
+        write_lease(c.dir, l);
+        return VmLeaseOutcome{VmLeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
+    });
 }
 
 VmLeaseOutcome SimStorage::lease_renew(double seconds) {
-    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
-    FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    VmLease l = read_lease();
-    if (l.node != ctx_.node || l.released)
-        return {
-            VmLeaseStatus::kLost, l,
-            l.node.empty() ? "no lease" : fmt::format("held by {} (epoch {})", l.node, l.epoch)};
-    l.expires = l.now + seconds;
-    write_lease(l);
-    return {VmLeaseStatus::kOk, l, fmt::format("renewed epoch {}", l.epoch)};
+    return lease_in_time(cfg_, ctx_, "lease renew", [c = cfg_, x = ctx_, seconds](VmLease& l) {
+        if (l.node != x.node || l.released)
+            return VmLeaseOutcome{VmLeaseStatus::kLost, l,
+                                l.node.empty()
+                                    ? "no lease"
+                                    : fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+        l.expires = l.now + seconds;
+        write_lease(c.dir, l);
+        return VmLeaseOutcome{VmLeaseStatus::kOk, l, fmt::format("renewed epoch {}", l.epoch)};
+    });
 }
 
 VmLeaseOutcome SimStorage::lease_release() {
-    if (lease_cut_off()) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
-    FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    VmLease l = read_lease();
-    if (l.node != ctx_.node || l.released) return {VmLeaseStatus::kLost, l, "not held here"};
-    l.released = true;
-    write_lease(l);
-    return {VmLeaseStatus::kOk, l, fmt::format("released epoch {}", l.epoch)};
+    return lease_in_time(cfg_, ctx_, "lease release", [c = cfg_, x = ctx_](VmLease& l) {
+        if (l.node != x.node || l.released)
+            return VmLeaseOutcome{VmLeaseStatus::kLost, l, "not held here"};
+        l.released = true;
+        write_lease(c.dir, l);
+        return VmLeaseOutcome{VmLeaseStatus::kOk, l, fmt::format("released epoch {}", l.epoch)};
+    });
 }
 
 StorageAnswer SimStorage::fence(const VmLease& previous) {
-    if (trimmed(read_file(cfg_.dir + "/fence")) == "fail")
-        return {Tri::kNo, "sim: fencing fails (" + cfg_.dir + "/fence)"};
-    // Every client but this node loses access, as Ceph's blocklist does for the image's watchers.
-    FileLock lock = FileLock::acquire(cfg_.dir + "/lease.lock");
-    VmLease l = read_lease();
-    std::string line =
-        nlohmann::json{
-            {"time", l.now}, {"epoch", l.epoch}, {"by", ctx_.node}, {"previous", previous.node}}
-            .dump() +
-        "\n";
-    std::string log = read_file(cfg_.dir + "/fence.log").value_or("");
-    write_file_atomic(cfg_.dir + "/fence.log", log + line);
-    return {Tri::kYes, fmt::format("sim: fenced every client but {}", ctx_.node)};
+    return answer_in_time(cfg_, "fence",
+                          [c = cfg_, x = ctx_, previous] { return fence_call(c, x, previous); });
 }
 
 std::optional<std::string> SimStorage::shared_read(const std::string& key) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
-    return read_file(cfg_.dir + "/shared/" + key);
+    std::optional<std::optional<std::string>> r = call_with_deadline<std::optional<std::string>>(
+        [c = cfg_, x = ctx_, key] {
+            Fault f = fault(c.dir, node_file(x, "shared"));
+            if (f.kind != Fault::kOk) throw Error(said(f));
+            return read_file(c.dir + "/shared/" + key);
+        },
+        cfg_.timeout);
+    if (!r) throw Error(late(cfg_, "shared read"));
+    return *r;
 }
 
 void SimStorage::shared_write(const std::string& key, const std::string& value) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
-    make_dirs(cfg_.dir + "/shared");
-    write_file_atomic(cfg_.dir + "/shared/" + key, value);
+    std::optional<bool> r = call_with_deadline<bool>(
+        [c = cfg_, x = ctx_, key, value] {
+            Fault f = fault(c.dir, node_file(x, "shared"));
+            if (f.kind == Fault::kFail) throw Error(said(f));
+            make_dirs(c.dir + "/shared");
+            write_file_atomic(c.dir + "/shared/" + key, value);
+            if (f.kind == Fault::kUnknown) throw Error(said(f) + ": written, answer lost");
+            return true;
+        },
+        cfg_.timeout);
+    if (!r) throw Error(late(cfg_, "shared write"));
+}
+
+// The disk. Small text files rewritten under DIR/disk/lock; the log is appended with one
+// write(2) per line, so a writer killed mid-way leaves no partial line.
+
+namespace {
+
+FileLock disk_lock(const std::string& disk) {
+    make_dirs(disk);
+    return FileLock::acquire(disk + "/lock");
+}
+
+std::set<uint64_t> read_ids(const std::string& path) {
+    std::set<uint64_t> ids;
+    std::istringstream in(read_file(path).value_or(""));
+    for (uint64_t id = 0; in >> id;) ids.insert(id);
+    return ids;
+}
+
+// "ID NODE" lines of DIR/disk/clients.
+std::vector<std::pair<uint64_t, std::string>> read_clients(const std::string& disk) {
+    std::vector<std::pair<uint64_t, std::string>> clients;
+    std::istringstream in(read_file(disk + "/clients").value_or(""));
+    uint64_t id = 0;
+    for (std::string node; in >> id >> node;) clients.emplace_back(id, node);
+    return clients;
+}
+
+void write_clients(const std::string& disk,
+                   const std::vector<std::pair<uint64_t, std::string>>& clients) {
+    std::string text;
+    for (const auto& [id, node] : clients) text += fmt::format("{} {}\n", id, node);
+    write_file_atomic(disk + "/clients", text);
+}
+
+}  // namespace
+
+SimDisk::SimDisk(std::string dir) : dir_(std::move(dir) + "/disk") {}
+
+uint64_t SimDisk::open(const std::string& node) const {
+    FileLock lock = disk_lock(dir_);
+    std::string next = trimmed(read_file(dir_ + "/next"));
+    uint64_t id = next.empty() ? 1 : std::stoull(next);
+    write_file_atomic(dir_ + "/next", fmt::format("{}\n", id + 1));
+    std::vector<std::pair<uint64_t, std::string>> clients = read_clients(dir_);
+    clients.emplace_back(id, node);
+    write_clients(dir_, clients);
+    return id;
+}
+
+void SimDisk::close(uint64_t client) const {
+    FileLock lock = disk_lock(dir_);
+    std::vector<std::pair<uint64_t, std::string>> clients = read_clients(dir_);
+    clients.erase(std::remove_if(clients.begin(), clients.end(),
+                                 [client](const auto& c) { return c.first == client; }),
+                  clients.end());
+    write_clients(dir_, clients);
+}
+
+bool SimDisk::write(uint64_t client, const std::string& node, uint64_t seq) const {
+    FileLock lock = disk_lock(dir_);
+    bool refused = read_ids(dir_ + "/blocklist").count(client) > 0;
+    std::string path = dir_ + "/log";
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) throw Error(fmt::format("{}: open: {}", path, errno_text(errno)));
+    write_all(fd.get(), fmt::format("{} {} {} {}\n", refused ? "refused" : "ok", client, node, seq),
+              path);
+    return !refused;
+}
+
+std::vector<uint64_t> SimDisk::blocklist_all_but(const std::string& node) const {
+    FileLock lock = disk_lock(dir_);
+    std::set<uint64_t> blocked = read_ids(dir_ + "/blocklist");
+    std::vector<uint64_t> cut;
+    for (const auto& [id, owner] : read_clients(dir_))
+        if (owner != node) cut.push_back(id), blocked.insert(id);
+    std::string text;
+    for (uint64_t id : blocked) text += fmt::format("{}\n", id);
+    write_file_atomic(dir_ + "/blocklist", text);
+    return cut;
 }
 
 }  // namespace storkit
