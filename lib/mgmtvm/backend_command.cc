@@ -147,10 +147,9 @@ VmLeaseOutcome CommandStorage::lease_release() {
     return lease_op(*cfg_.lease_release, 0, VmLeaseStatus::kLost, "released");
 }
 
-StorageAnswer CommandStorage::fence(const VmLease& previous) {
+StorageAnswer CommandStorage::fence(uint64_t epoch) {
     if (!cfg_.fence) return {Tri::kUnknown, "no fence command configured"};
-    return ask(*cfg_.fence, {{"STORKIT_PREVIOUS_HOLDER", previous.node},
-                             {"STORKIT_EPOCH", std::to_string(previous.epoch)}});
+    return ask(*cfg_.fence, {{"STORKIT_EPOCH", std::to_string(epoch)}});
 }
 
 std::optional<std::string> CommandStorage::shared_read(const std::string& key) {

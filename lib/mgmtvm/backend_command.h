@@ -5,7 +5,7 @@
 //
 // Optional keys add the lease (lease_acquire, lease_renew, lease_release with STORKIT_LEASE_S
 // set; lease_holder prints {"node","epoch","expires"[,"released","now"]} as JSON), fencing
-// (fence, with STORKIT_PREVIOUS_HOLDER and STORKIT_EPOCH) and a shared store (shared_get prints
+// (fence, with STORKIT_EPOCH) and a shared store (shared_get prints
 // the value of STORKIT_KEY, exit 1 when there is none; shared_put reads it on stdin).
 #pragma once
 
@@ -51,7 +51,7 @@ class CommandStorage : public Storage {
     VmLeaseOutcome lease_release() override;
 
     bool supports_fence() const override { return cfg_.fence.has_value(); }
-    StorageAnswer fence(const VmLease& previous) override;
+    StorageAnswer fence(uint64_t epoch) override;
 
     bool supports_shared() const override { return cfg_.shared_get.has_value(); }
     std::optional<std::string> shared_read(const std::string& key) override;

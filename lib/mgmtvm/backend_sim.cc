@@ -114,7 +114,8 @@ using LeaseOp = std::function<VmLeaseOutcome(VmLease&)>;
 // One lease operation under the lease lock, through this node's lease fault file.
 VmLeaseOutcome lease_call(const SimStorageConfig& c, const StorageContext& x, const LeaseOp& op) {
     Fault f = fault(c.dir, node_file(x, "lease"));
-    if (f.kind == Fault::kFail) return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
+    if (f.kind == Fault::kFail)
+        return {VmLeaseStatus::kError, {}, "sim: lease operations fail here"};
     FileLock lock = FileLock::acquire(c.dir + "/lease.lock");
     VmLease l = read_lease(c.dir);
     VmLeaseOutcome out = op(l);
@@ -123,8 +124,7 @@ VmLeaseOutcome lease_call(const SimStorageConfig& c, const StorageContext& x, co
     return out;
 }
 
-StorageAnswer fence_call(const SimStorageConfig& c, const StorageContext& x,
-                         const VmLease& previous) {
+StorageAnswer fence_call(const SimStorageConfig& c, const StorageContext& x, uint64_t epoch) {
     Fault f = fault(c.dir, "fence");
     if (f.kind == Fault::kFail) return {Tri::kNo, "sim: fencing fails (" + c.dir + "/fence)"};
     // Every client but this node's loses access, as Ceph's blocklist does for the image's
@@ -133,11 +133,8 @@ StorageAnswer fence_call(const SimStorageConfig& c, const StorageContext& x,
     {
         FileLock lock = FileLock::acquire(c.dir + "/lease.lock");
         VmLease l = read_lease(c.dir);
-        nlohmann::json line = {{"time", l.now},
-                               {"epoch", l.epoch},
-                               {"by", x.node},
-                               {"previous", previous.node},
-                               {"blocklisted", cut}};
+        nlohmann::json line = {
+            {"time", l.now}, {"epoch", epoch}, {"by", x.node}, {"blocklisted", cut}};
         std::string log = read_file(c.dir + "/fence.log").value_or("");
         write_file_atomic(c.dir + "/fence.log", log + line.dump() + "\n");
     }
@@ -157,7 +154,7 @@ StorageAnswer answer_in_time(const SimStorageConfig& c, const char* what,
 }
 
 VmLeaseOutcome lease_in_time(const SimStorageConfig& c, const StorageContext& x, const char* what,
-                           LeaseOp op) {
+                             LeaseOp op) {
     std::optional<VmLeaseOutcome> l = call_with_deadline<VmLeaseOutcome>(
         [c, x, op = std::move(op)] { return lease_call(c, x, op); }, c.timeout);
     return l ? *l : VmLeaseOutcome{VmLeaseStatus::kError, {}, late(c, what)};
@@ -219,7 +216,7 @@ VmLeaseOutcome SimStorage::lease_acquire(double seconds) {
     return lease_in_time(cfg_, ctx_, "lease acquire", [c = cfg_, x = ctx_, seconds](VmLease& l) {
         if (l.live() && l.node != x.node)
             return VmLeaseOutcome{VmLeaseStatus::kBusy, l,
-                                fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+                                  fmt::format("held by {} (epoch {})", l.node, l.epoch)};
         l.node = x.node;
         l.epoch += 1;
         l.expires = l.now + seconds;
@@ -233,9 +230,9 @@ VmLeaseOutcome SimStorage::lease_renew(double seconds) {
     return lease_in_time(cfg_, ctx_, "lease renew", [c = cfg_, x = ctx_, seconds](VmLease& l) {
         if (l.node != x.node || l.released)
             return VmLeaseOutcome{VmLeaseStatus::kLost, l,
-                                l.node.empty()
-                                    ? "no lease"
-                                    : fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+                                  l.node.empty()
+                                      ? "no lease"
+                                      : fmt::format("held by {} (epoch {})", l.node, l.epoch)};
         l.expires = l.now + seconds;
         write_lease(c.dir, l);
         return VmLeaseOutcome{VmLeaseStatus::kOk, l, fmt::format("renewed epoch {}", l.epoch)};
@@ -252,9 +249,9 @@ VmLeaseOutcome SimStorage::lease_release() {
     });
 }
 
-StorageAnswer SimStorage::fence(const VmLease& previous) {
+StorageAnswer SimStorage::fence(uint64_t epoch) {
     return answer_in_time(cfg_, "fence",
-                          [c = cfg_, x = ctx_, previous] { return fence_call(c, x, previous); });
+                          [c = cfg_, x = ctx_, epoch] { return fence_call(c, x, epoch); });
 }
 
 std::optional<std::string> SimStorage::shared_read(const std::string& key) {

@@ -78,7 +78,7 @@ class SimStorage : public Storage {
     VmLeaseOutcome lease_release() override;
 
     bool supports_fence() const override { return true; }
-    StorageAnswer fence(const VmLease& previous) override;
+    StorageAnswer fence(uint64_t epoch) override;
 
     bool supports_shared() const override { return true; }
     std::optional<std::string> shared_read(const std::string& key) override;

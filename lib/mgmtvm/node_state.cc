@@ -8,16 +8,13 @@ namespace storkit {
 using nlohmann::json;
 
 json NodeState::to_json() const {
-    return {{"renew_failures", renew_failures},
-            {"fence_pending", fence_pending ? fence_pending->to_json() : json(nullptr)},
-            {"last", last}};
+    return {{"renew_failures", renew_failures}, {"fenced_epoch", fenced_epoch}, {"last", last}};
 }
 
 NodeState NodeState::from_json(const json& j) {
     NodeState s;
     s.renew_failures = j.value("renew_failures", 0);
-    if (j.contains("fence_pending") && !j["fence_pending"].is_null())
-        s.fence_pending = VmLease::from_json(j["fence_pending"]);
+    s.fenced_epoch = j.value("fenced_epoch", uint64_t{0});
     if (j.contains("last")) s.last = j["last"];
     return s;
 }

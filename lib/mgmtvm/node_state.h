@@ -1,10 +1,10 @@
 // What one node's reconcile remembers between ticks, in one JSON file written atomically:
-// consecutive failed lease renewals, a takeover whose fencing has not succeeded yet, and the
-// last decision (which mgmtvm-status shows).
+// consecutive failed lease renewals, the lease epoch whose other clients are known fenced, and
+// the last decision (which mgmtvm-status shows).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "mgmtvm/vm_lease.h"
@@ -13,8 +13,11 @@ namespace storkit {
 
 struct NodeState {
     int renew_failures = 0;
-    std::optional<VmLease> fence_pending;  // the holder to fence before starting the VM
-    nlohmann::json last = nullptr;         // the last tick's trace, with "time"
+    // The lease epoch this node holds and for which every other client of the VM's volume is
+    // known to be cut off (fenced, or the lease came to it cleanly released). A start under a
+    // newer epoch fences first; so forgetting it only costs a fencing, never safety.
+    uint64_t fenced_epoch = 0;
+    nlohmann::json last = nullptr;  // the last tick's trace, with "time"
 
     nlohmann::json to_json() const;
     static NodeState from_json(const nlohmann::json& j);
@@ -22,9 +25,8 @@ struct NodeState {
 
 std::string node_state_path(const std::string& state_dir, const std::string& node);
 
-// A missing or unreadable file gives a fresh state (the reconcile is safe without memory: it
-// only forgets how long renewals have failed, and a pending fencing is also found again
-// through the lease's previous holder).
+// A missing or unreadable file gives a fresh state: the reconcile is safe without memory (it
+// forgets how long renewals have failed, and fences again before its next start).
 NodeState load_node_state(const std::string& path);
 void save_node_state(const std::string& path, const NodeState& s);
 

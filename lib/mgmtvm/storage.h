@@ -51,12 +51,12 @@ class Storage {
     // Gives this node's lease up cleanly, so the next holder needs no fencing.
     virtual VmLeaseOutcome lease_release() { return unsupported(); }
 
-    // Cuts every other client of the VM's volume off the storage, so an old copy of the VM
-    // cannot write another byte. Unsupported: value kUnknown with a detail saying so.
+    // Cuts every client of the VM's volume except this node's off the storage, so that no
+    // other copy of the VM can write another byte, whoever held the lease before. `epoch` is
+    // the lease epoch this node holds. Repeating it is harmless. Unsupported: value kUnknown
+    // with a detail saying so.
     virtual bool supports_fence() const { return false; }
-    virtual StorageAnswer fence(const VmLease& /*previous*/) {
-        return {Tri::kUnknown, "no fencing"};
-    }
+    virtual StorageAnswer fence(uint64_t /*epoch*/) { return {Tri::kUnknown, "no fencing"}; }
 
     // Small records every node can read (maintenance, each node's last decision). A backend
     // without a shared store returns nullopt / throws Error on write.

@@ -80,7 +80,10 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
     r.obs.renew_overdue = r.obs.here == Tri::kYes && st.renew_failures >= cfg.lease_ticks - 1;
 }
 
-// Before a start: own the lease, and after a takeover fence the previous holder's clients.
+// Before a start: own the lease, and unless this node knows every other client of the VM's
+// volume is cut off under its epoch, fence them all. What must be fenced is never only in
+// memory: a start under an epoch this node has not recorded as fenced fences first, so a tick
+// killed between the acquire and the fencing fences on the next one.
 // Returns false (with the reason in r) when the VM must not be started.
 bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, TickResult& r) {
     if (!storage.supports_lease()) return true;
@@ -94,25 +97,34 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
         }
         r.lease = got;
         r.steps.push_back("lease: " + got.detail);
-        bool takeover = !previous.node.empty() && previous.node != cfg.node && !previous.released;
-        if (takeover) st.fence_pending = previous;
+        // Handed over cleanly (never held, released, or this node's own epoch that it had
+        // fenced): nobody to cut off. Only when this acquire followed the lease read directly:
+        // otherwise another node may have held an epoch in between.
+        bool own_fenced =
+            previous.node == cfg.node && st.fenced_epoch != 0 && st.fenced_epoch >= previous.epoch;
+        bool clean = previous.node.empty() || previous.released || own_fenced;
+        if (clean && got.info.epoch == previous.epoch + 1) st.fenced_epoch = got.info.epoch;
     }
-    if (!st.fence_pending) return true;
+    uint64_t epoch = r.lease.info.epoch;
+    if (st.fenced_epoch >= epoch && st.fenced_epoch != 0) return true;
     if (!storage.supports_fence()) {
-        r.steps.push_back("no fencing configured: trusting " + st.fence_pending->node +
-                          " to have stopped before its lease expired");
-        st.fence_pending.reset();
+        r.steps.push_back(
+            "no fencing configured: trusting the previous holder to have stopped "
+            "before its lease expired");
+        st.fenced_epoch = epoch;
         return true;
     }
-    StorageAnswer f = storage.fence(*st.fence_pending);
+    StorageAnswer f = storage.fence(epoch);
     if (f.value != Tri::kYes) {
         r.failed = true;
-        r.msg = fmt::format("{}: not starting: fencing {}'s clients failed: {}", cfg.node,
-                            st.fence_pending->node, f.detail);
+        r.msg = fmt::format(
+            "{}: not starting: fencing the other clients of the VM's volume "
+            "(epoch {}) failed: {}",
+            cfg.node, epoch, f.detail);
         return false;
     }
     r.steps.push_back("fenced: " + f.detail);
-    st.fence_pending.reset();
+    st.fenced_epoch = epoch;
     return true;
 }
 

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 64
+plan 65
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -54,12 +54,24 @@ tick node2
 expect_eq "$(json .rule)" "master-lease-held" "one second before expiry: still no start"
 expect_eq "$(state node2)|$(state node3)" "absent|absent" "not started before the lease expired"
 
+echo "# the tick is killed between taking the lease and fencing: the next one fences first"
+echo "slow 60" >"$SIM/fence"
+clock 1041
+"$STORKIT_BIN/mgmtvm-reconcile" --config "$CONF" --node node2 --json >/dev/null 2>&1 &
+killed=$!
+for _ in $(seq 100); do
+    [ "$(lease .node)" = node2 ] && break
+    sleep 0.1
+done
+kill -KILL "$killed"
+wait "$killed" 2>/dev/null
+expect_eq "$(lease .node),$(lease .epoch),$(state node2)" "node2,2,absent" "killed while fencing: lease epoch 2 taken, nothing started"
+
 echo "# fencing fails: no start"
 echo fail >"$SIM/fence"
-clock 1041
 tick node2
 expect_eq "$RC" 1 "a failed fencing fails the tick"
-expect_match "$(json .msg)" "not starting: fencing node1's clients failed" "and says so"
+expect_match "$(json .msg)" "not starting: fencing the other clients of the VM's volume \\(epoch 2\\) failed" "and says so"
 expect_eq "$(state node2)" "absent" "the VM was not started"
 expect_eq "$(lease .node),$(lease .epoch)" "node2,2" "node2 took the lease (epoch 2) but did not start"
 
@@ -69,7 +81,7 @@ clock 1045
 tick node2
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "takeover past the silent node1"
 expect_eq "$(state node2)" "running" "the VM runs on node2"
-expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node1 by node2" "node1's clients were fenced first"
+expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "2 by node2" "node2 fenced every other client under epoch 2 first"
 expect_eq "$(wc -l <"$SIM/fence.log")" 1 "fenced once"
 
 echo "# the old holder comes back: it finds the lease gone and stops its copy"
@@ -174,7 +186,7 @@ echo node1 >"$SIM/master"
 clock 1260
 tick node1
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "node1 takes over past the silent node3"
-expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node3 by node1" "node3's clients were fenced"
+expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "7 by node1" "node1 fenced every other client (node3's) under epoch 7"
 "$NODES" kill 1
 clock 1300
 thaw node3
@@ -186,6 +198,6 @@ expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "absent,node1,7" "the 
 clock 1310
 tick node3
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "the master starts the VM afresh"
-expect_eq "$(jq -r '.previous + " by " + .by' "$SIM/fence.log" | tail -n1)" "node1 by node3" "after fencing node1's clients"
+expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "8 by node3" "after fencing every other client (node1's) under epoch 8"
 expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "running,node3,8" "one fresh copy, under a new epoch"
 done_testing
