@@ -131,6 +131,14 @@ VmLeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, VmLeas
     Run r = run(argv, {{"STORKIT_LEASE_S", fmt::format("{}", seconds)}});
     bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
     VmLeaseOutcome read = lease_read();
+    // Without the holder record the outcome has no epoch or holder to act on: a refusal must
+    // not look like a lease nobody holds (which the holder of a running VM would take), nor a
+    // success like epoch 0.
+    if (answered && (r.result.exit_code == 0 || r.result.exit_code == 1) &&
+        read.status != VmLeaseStatus::kOk)
+        return {VmLeaseStatus::kError,
+                {},
+                fmt::format("{}, but {}", r.result.exit_code == 0 ? done : "refused", read.detail)};
     if (answered && r.result.exit_code == 0)
         return {VmLeaseStatus::kOk, read.info, fmt::format("{} epoch {}", done, read.info.epoch)};
     if (answered && r.result.exit_code == 1) return {on_refusal, read.info, r.detail};

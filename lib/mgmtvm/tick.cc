@@ -92,6 +92,7 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
         VmLeaseOutcome got = storage.lease_acquire(cfg.lease_seconds());
         if (got.status != VmLeaseStatus::kOk) {
             r.steps.push_back("lease not acquired: " + got.detail);
+            r.failed = true;
             r.msg = fmt::format("{}: not starting: lease not acquired: {}", cfg.node, got.detail);
             return false;
         }

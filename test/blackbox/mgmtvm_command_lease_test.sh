@@ -2,7 +2,7 @@
 # The command backend's optional lease, fencing and shared store, driven by a file-based
 # stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 2 s.
 source "$(dirname "$0")/lib.sh"
-plan 18
+plan 20
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -35,6 +35,11 @@ cat >"$CONF" <<JSON
 JSON
 tick() { run timeout 60 mgmtvm-reconcile --config "$CONF" --node "$1" --json; }
 
+touch "$S/acquire-fail"
+tick node1
+expect_eq "$RC,$(json .rule),$(state node1)" "1,master-start,absent" "an acquire that fails fails the tick, nothing started"
+expect_match "$(json .msg)" "not starting: lease not acquired: .*lease pool unreachable" "with the command's words"
+rm "$S/acquire-fail"
 tick node1
 expect_eq "$(json .action),$(json '.steps[0]')" "start,lease: acquired epoch 1" "master acquires the lease through lease_acquire and starts"
 expect_eq "$(cut -d' ' -f1,2 "$S/lease")" "node1 1" "lease_holder: node1, epoch 1"

@@ -91,13 +91,21 @@ TEST_CASE("a holder command that fails or prints garbage is a lease error") {
     CHECK(storage(s, c).lease_read().status == VmLeaseStatus::kError);
 }
 
-TEST_CASE("a refused renew is refused even when the holder cannot be read") {
+TEST_CASE("a lease operation whose holder cannot be read afterwards is a lease error") {
+    // A refused renew read as "lost, nobody holds it" would make the holder of a running VM
+    // acquire the lease another node took; an acquire read as epoch 0 would start unfenced.
     Scripts s;
     CommandStorageConfig c;
     c.lease_acquire = s.script("acquire", "exit 0");
     c.lease_renew = s.script("renew", "exit 1");
     c.lease_release = s.script("release", "exit 0");
-    c.lease_holder = s.script("holder", "exit 2");
-    VmLeaseOutcome o = storage(s, c).lease_renew(30);
-    CHECK(o.status == VmLeaseStatus::kLost);
+    c.lease_holder = s.script("holder", "echo 'no quorum' >&2; exit 2");
+    CommandStorage st = storage(s, c);
+    VmLeaseOutcome renew = st.lease_renew(30);
+    CHECK(renew.status == VmLeaseStatus::kError);
+    CHECK(renew.detail.find("refused, but lease_holder") != std::string::npos);
+    CHECK(renew.detail.find("no quorum") != std::string::npos);
+    VmLeaseOutcome acquire = st.lease_acquire(30);
+    CHECK(acquire.status == VmLeaseStatus::kError);
+    CHECK(acquire.detail.find("acquired, but lease_holder") != std::string::npos);
 }
