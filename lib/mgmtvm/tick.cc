@@ -42,6 +42,18 @@ LeaseView view_of(const VmLeaseOutcome& l, const std::string& node) {
     return LeaseView::kFree;
 }
 
+// After this node acquired `got` over `previous` (the lease as read just before): records the
+// new epoch as fenced when nobody can hold the volume under an older one: the lease was never
+// held, was released, or was this node's own under an epoch it had fenced. Only when the
+// acquire followed the read directly: otherwise another node held an epoch in between.
+void note_clean_handover(const VmLease& previous, const VmLease& got, const std::string& node,
+                         NodeState& st) {
+    bool own_fenced =
+        previous.node == node && st.fenced_epoch != 0 && st.fenced_epoch >= previous.epoch;
+    bool clean = previous.node.empty() || previous.released || own_fenced;
+    if (clean && got.epoch == previous.epoch + 1) st.fenced_epoch = got.epoch;
+}
+
 // The node that runs the VM (or may: its libvirt is silent) keeps the lease alive; it adopts a
 // free lease, e.g. after lease support was switched on under a running VM.
 void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeState& st,
@@ -58,8 +70,12 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
         // node held it last: that node took over while this copy ran and may have fenced it.
         bool free = r.lease.status == VmLeaseStatus::kLost && !r.lease.info.live();
         lapsed = free && !r.lease.info.node.empty() && r.lease.info.node != cfg.node;
-        if (free && !lapsed && r.obs.here == Tri::kYes)
+        if (free && !lapsed && r.obs.here == Tri::kYes) {
+            VmLease previous = r.lease.info;
             r.lease = storage.lease_acquire(cfg.lease_seconds());
+            if (r.lease.status == VmLeaseStatus::kOk)
+                note_clean_handover(previous, r.lease.info, cfg.node, st);
+        }
         if (lapsed && r.obs.here == Tri::kYes) {
             r.steps.push_back(fmt::format("lease: {} held it (epoch {}) while the VM ran here",
                                           r.lease.info.node, r.lease.info.epoch));
@@ -98,13 +114,7 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
         }
         r.lease = got;
         r.steps.push_back("lease: " + got.detail);
-        // Handed over cleanly (never held, released, or this node's own epoch that it had
-        // fenced): nobody to cut off. Only when this acquire followed the lease read directly:
-        // otherwise another node may have held an epoch in between.
-        bool own_fenced =
-            previous.node == cfg.node && st.fenced_epoch != 0 && st.fenced_epoch >= previous.epoch;
-        bool clean = previous.node.empty() || previous.released || own_fenced;
-        if (clean && got.info.epoch == previous.epoch + 1) st.fenced_epoch = got.info.epoch;
+        note_clean_handover(previous, got.info, cfg.node, st);
     }
     uint64_t epoch = r.lease.info.epoch;
     if (st.fenced_epoch >= epoch && st.fenced_epoch != 0) return true;
@@ -147,19 +157,30 @@ void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_p
         milliseconds spare = left(deadline) - cfg.peer;
         virt::stop(uri, cfg.vm_name, std::clamp(spare, milliseconds(0), cfg.stop), left(deadline));
         r.changed = true;
-        if (r.obs.lease == LeaseView::kMine) {
-            VmLeaseOutcome rel = storage.lease_release();
-            r.steps.push_back("lease: " + rel.detail);
-        }
     }
     if (r.changed) {
-        // Read the state back: the action counts only if libvirt now says so.
+        // Read the state back: the action counts only if libvirt now says so. Until then the
+        // lease stays held: a copy not confirmed stopped may still write.
         virt::DomainStatus now = virt::query(uri, cfg.vm_name, cfg.peer);
         Tri want = r.decision.action == Action::kStart ? Tri::kYes : Tri::kNo;
         if (now.active != want)
             throw Error(fmt::format("after {} the VM is {} on {}", to_string(r.decision.action),
                                     now.state, cfg.node));
         r.domains[cfg.node] = now;
+    }
+    if (r.decision.action == Action::kStop && r.obs.lease == LeaseView::kMine) {
+        VmLeaseOutcome rel = storage.lease_release();
+        r.steps.push_back("lease: " + rel.detail);
+    } else if (r.decision.action == Action::kNone && r.obs.here == Tri::kNo &&
+               r.obs.lease == LeaseView::kMine && st.fenced_epoch != 0 &&
+               st.fenced_epoch >= r.lease.info.epoch) {
+        // The VM is gone from here (crashed, stopped by hand) and this node will not start it:
+        // give the lease back, so the master starts it at once instead of waiting for expiry
+        // and fencing. Only under an epoch this node fenced: a release tells the next holder
+        // that nobody else can still write.
+        VmLeaseOutcome rel = storage.lease_release();
+        r.steps.push_back("lease: the VM is gone from here: " + rel.detail);
+        if (rel.status == VmLeaseStatus::kOk) r.changed = true;
     }
     // libvirt must never start the VM on its own at boot: only the reconcile does.
     virt::DomainStatus& here = r.domains[cfg.node];

@@ -188,23 +188,38 @@ void start(const std::string& uri, const std::string& name, const std::string& x
     });
 }
 
+namespace {
+
+// Is the domain (looked up again: it may have gone) still active? An error is not "stopped".
+bool still_active(const Conn& c, const std::string& name) {
+    Dom d = lookup(c, name);
+    if (!d) return false;
+    int active = virDomainIsActive(d.get());
+    if (active < 0)
+        throw Error(fmt::format("libvirt {}: is {} active? {}", c.uri(), name, last_error()));
+    return active == 1;
+}
+
+}  // namespace
+
 void stop(const std::string& uri, const std::string& name, milliseconds graceful,
           milliseconds timeout) {
     bounded(fmt::format("libvirt {}: stop {}", uri, name), timeout, [uri, name, graceful] {
         Conn c(uri);
+        if (!still_active(c, name)) return;
         Dom d = lookup(c, name);
-        if (!d || virDomainIsActive(d.get()) != 1) return;
+        if (!d) return;
         // Ask the guest first; a guest that ignores ACPI is destroyed at the graceful deadline.
         if (virDomainShutdown(d.get()) == 0) {
             auto until = std::chrono::steady_clock::now() + graceful;
             while (std::chrono::steady_clock::now() < until) {
-                Dom again = lookup(c, name);
-                if (!again || virDomainIsActive(again.get()) != 1) return;
+                if (!still_active(c, name)) return;
                 std::this_thread::sleep_for(milliseconds(200));
             }
         }
+        if (!still_active(c, name)) return;
         Dom again = lookup(c, name);
-        if (!again || virDomainIsActive(again.get()) != 1) return;
+        if (!again) return;
         if (virDomainDestroy(again.get()) < 0)
             throw Error(fmt::format("libvirt {}: destroy {}: {}", uri, name, last_error()));
     });

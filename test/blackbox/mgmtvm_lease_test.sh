@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 65
+plan 69
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -200,4 +200,16 @@ tick node3
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "the master starts the VM afresh"
 expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "8 by node3" "after fencing every other client (node1's) under epoch 8"
 expect_eq "$(state node3),$(lease .node),$(lease .epoch)" "running,node3,8" "one fresh copy, under a new epoch"
+
+echo "# the VM is gone from its holder, no longer the master: the lease goes back at once"
+fences=$(wc -l <"$SIM/fence.log")
+vm_off node3
+echo node2 >"$SIM/master"  # node1 lost power above
+clock 1315
+tick node3
+expect_eq "$RC,$(json .rule),$(lease .released)" "0,slave-idle,true" "node3 releases the lease of a VM it no longer runs"
+expect_match "$(json '.steps | join(";")')" "lease: the VM is gone from here: released epoch 8" "and says why"
+tick node2
+expect_eq "$(json .action),$(json '.steps[0]')" "start,lease: acquired epoch 9" "the new master starts it at once, not after the lease ran out"
+expect_eq "$(wc -l <"$SIM/fence.log")" "$fences" "without fencing: nobody else could hold the disk"
 done_testing
