@@ -16,7 +16,7 @@ constexpr std::string_view kRootKeys[] = {
 constexpr std::string_view kVmKeys[] = {"name", "domain_xml", "volume"};
 constexpr std::string_view kNodeKeys[] = {"libvirt"};
 constexpr std::string_view kDeadlineKeys[] = {"tick_s", "peer_s", "stop_s"};
-constexpr std::string_view kLeaseKeys[] = {"ticks", "tick_s"};
+constexpr std::string_view kLeaseKeys[] = {"ticks", "tick_s", "fencing"};
 
 void load_vm(MgmtvmConfig& c, const ConfigNode& root) {
     ConfigNode vm = root.object("vm");
@@ -63,6 +63,21 @@ void load_timing(MgmtvmConfig& c, const ConfigNode& root) {
     l.allow_only(kLeaseKeys);
     c.lease_ticks = static_cast<int>(l.integer_or("ticks", 3, 2, 1000));
     c.lease_tick_s = l.positive_or("tick_s", 60);
+    std::string fencing = l.string_or("fencing", "storage");
+    if (fencing != "storage" && fencing != "none")
+        l.problem("fencing", fmt::format("expected \"storage\" or \"none\", got \"{}\"", fencing));
+    c.fencing_none = fencing == "none";
+}
+
+// A lease without fencing lets a takeover start the VM while a silent old holder's copy may
+// still write: only when the config says so.
+void check_fencing(const MgmtvmConfig& c, const ConfigNode& root, const Storage* storage) {
+    if (!storage || !storage->supports_lease() || storage->supports_fence() || c.fencing_none)
+        return;
+    root.problem("storage",
+                 "a lease without fencing could start a second copy of the VM "
+                 "after a takeover: set storage.fence, or lease.fencing to \"none\" "
+                 "to accept that risk");
 }
 
 }  // namespace
@@ -91,7 +106,9 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     c.allow_unknown_peers = root.boolean_or("allow_start_with_unknown_peers", false);
     // Build the storage backend once now (its constructor touches nothing), so that a bad
     // storage section is reported with the rest, before anything is touched.
-    make_storage(root.object("storage"), {c.node, c.vm_name, c.volume});
+    std::unique_ptr<Storage> storage =
+        make_storage(root.object("storage"), {c.node, c.vm_name, c.volume});
+    check_fencing(c, root, storage.get());
     errors.checkpoint();
     return c;
 }

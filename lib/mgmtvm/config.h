@@ -27,6 +27,10 @@ struct MgmtvmConfig {
     int lease_ticks = 3;               // the lease lasts lease_ticks x lease_tick_s
     double lease_tick_s = 60;          // the reconcile's period (the crontab interval)
     bool allow_unknown_peers = false;  // the published behaviour: start past silent peers
+    // lease.fencing "none": a takeover starts the VM without fencing the old holder's clients,
+    // trusting it to have stopped before its lease expired. Without it, a backend with a lease
+    // must be able to fence.
+    bool fencing_none = false;
 
     double lease_seconds() const { return lease_ticks * lease_tick_s; }
 

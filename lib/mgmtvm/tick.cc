@@ -119,8 +119,9 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
     uint64_t epoch = r.lease.info.epoch;
     if (st.fenced_epoch >= epoch && st.fenced_epoch != 0) return true;
     if (!storage.supports_fence()) {
+        // Only with lease.fencing "none" (the config check refuses a lease without fencing).
         r.steps.push_back(
-            "no fencing configured: trusting the previous holder to have stopped "
+            "lease.fencing is none: trusting the previous holder to have stopped "
             "before its lease expired");
         st.fenced_epoch = epoch;
         return true;

@@ -139,6 +139,29 @@ TEST_CASE("one run reports every bad key of the file, each on its own line") {
           "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
 }
 
+TEST_CASE("a lease without fencing is refused unless lease.fencing says none") {
+    std::string lease = R"("timeout_s": 10,
+              "lease_acquire": ["/bin/true"], "lease_renew": ["/bin/true"],
+              "lease_release": ["/bin/true"], "lease_holder": ["/bin/true"])";
+    std::string text = with(R"("timeout_s": 10)", lease);
+    CHECK(load_error(text) ==
+          "FILE: key 'storage': a lease without fencing could start a second copy of the VM "
+          "after a takeover: set storage.fence, or lease.fencing to \"none\" to accept that "
+          "risk");
+    std::string fenced = text;
+    fenced.replace(fenced.find(lease), lease.size(), lease + R"(, "fence": ["/bin/true"])");
+    CHECK(load_error(fenced) == "");
+    std::string none = text;
+    none.replace(none.find(R"("deadlines")"), 11, R"("lease": {"fencing": "none"}, "deadlines")");
+    CHECK(load_error(none) == "");
+    TempConfig t(none);
+    CHECK(load_mgmtvm_config(t.path, "").fencing_none);
+    CHECK(load_error(with(R"("deadlines")", R"("lease": {"fencing": "off"}, "deadlines")")) ==
+          "FILE: key 'lease.fencing': expected \"storage\" or \"none\", got \"off\"");
+    // Without a lease there is nothing to fence for.
+    CHECK(load_error(kGood) == "");
+}
+
 TEST_CASE("a missing config file is a config error") {
     CHECK_THROWS_AS(load_mgmtvm_config("/nonexistent/mgmtvm.json", ""), ConfigError);
 }
