@@ -100,22 +100,30 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
 // volume is cut off under its epoch, fence them all. What must be fenced is never only in
 // memory: a start under an epoch this node has not recorded as fenced fences first, so a tick
 // killed between the acquire and the fencing fences on the next one.
+// The start runs under a fresh lease: renewed (or acquired) now, with at least ticks-1 ticks
+// left, so that the holder's next renewals have their usual margin.
 // Returns false (with the reason in r) when the VM must not be started.
 bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, TickResult& r) {
     if (!storage.supports_lease()) return true;
-    if (r.obs.lease != LeaseView::kMine) {
-        VmLease previous = r.lease.info;
-        VmLeaseOutcome got = storage.lease_acquire(cfg.lease_seconds());
-        if (got.status != VmLeaseStatus::kOk) {
-            r.steps.push_back("lease not acquired: " + got.detail);
-            r.failed = true;
-            r.msg = fmt::format("{}: not starting: lease not acquired: {}", cfg.node, got.detail);
-            return false;
-        }
-        r.lease = got;
-        r.steps.push_back("lease: " + got.detail);
-        note_clean_handover(previous, got.info, cfg.node, st);
+    bool mine = r.obs.lease == LeaseView::kMine;
+    VmLease previous = r.lease.info;
+    VmLeaseOutcome got = mine ? storage.lease_renew(cfg.lease_seconds())
+                              : storage.lease_acquire(cfg.lease_seconds());
+    double left_s = got.info.expires - got.info.now;
+    double need_s = (cfg.lease_ticks - 1) * cfg.lease_tick_s;
+    if (got.status == VmLeaseStatus::kOk && left_s < need_s)
+        got = {VmLeaseStatus::kError, got.info,
+               fmt::format("{} s left on it, {} s needed", left_s, need_s)};
+    if (got.status != VmLeaseStatus::kOk) {
+        const char* what = mine ? "renewed" : "acquired";
+        r.steps.push_back(fmt::format("lease not {}: {}", what, got.detail));
+        r.failed = true;
+        r.msg = fmt::format("{}: not starting: lease not {}: {}", cfg.node, what, got.detail);
+        return false;
     }
+    r.lease = got;
+    r.steps.push_back("lease: " + got.detail);
+    if (!mine) note_clean_handover(previous, got.info, cfg.node, st);
     uint64_t epoch = r.lease.info.epoch;
     if (st.fenced_epoch >= epoch && st.fenced_epoch != 0) return true;
     if (!storage.supports_fence()) {

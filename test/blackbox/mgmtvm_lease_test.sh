@@ -80,7 +80,7 @@ rm "$SIM/fence"
 clock 1045
 tick node2
 expect_eq "$(json .action),$(json .rule)" "start,master-takeover" "takeover past the silent node1"
-expect_eq "$(state node2)" "running" "the VM runs on node2"
+expect_eq "$(state node2),$(lease .epoch),$(lease .expires)" "running,2,1075" "the VM runs on node2, under epoch 2 renewed at the start (1045 + 30)"
 expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "2 by node2" "node2 fenced every other client under epoch 2 first"
 expect_eq "$(wc -l <"$SIM/fence.log")" 1 "fenced once"
 
