@@ -8,12 +8,14 @@ namespace storkit {
 using nlohmann::json;
 
 json NodeState::to_json() const {
-    return {{"renew_failures", renew_failures}, {"fenced_epoch", fenced_epoch}, {"last", last}};
+    return {{"renew_failures", renew_failures},
+            {"local_silent", local_silent}, {"fenced_epoch", fenced_epoch}, {"last", last}};
 }
 
 NodeState NodeState::from_json(const json& j) {
     NodeState s;
     s.renew_failures = j.value("renew_failures", 0);
+    s.local_silent = j.value("local_silent", 0);
     s.fenced_epoch = j.value("fenced_epoch", uint64_t{0});
     if (j.contains("last")) s.last = j["last"];
     return s;

@@ -59,6 +59,14 @@ void note_clean_handover(const VmLease& previous, const VmLease& got, const std:
 void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeState& st,
                 TickResult& r) {
     bool may_run_here = r.obs.here != Tri::kNo && r.obs.service == Tri::kYes;
+    // A libvirt that has not answered for a lease's worth of ticks cannot stop its VM: let the
+    // lease run out, so that the master takes over behind a fence, instead of renewing forever.
+    bool hung = r.obs.here == Tri::kUnknown && st.local_silent >= cfg.lease_ticks;
+    if (hung && may_run_here && !dry_run)
+        r.steps.push_back(
+            fmt::format("lease: not renewed: this node's libvirt has not answered for {} ticks",
+                        st.local_silent));
+    may_run_here = may_run_here && !hung;
     bool lapsed = false;
     if (!may_run_here || dry_run) {
         r.lease = storage.lease_read();
@@ -265,12 +273,13 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
         r.steps.push_back(fmt::format("maintenance unreadable, taken as none: {}", e.what()));
     }
     for (auto& [name, fut] : asks) {
-        virt::DomainStatus st_ = fut.get();
-        r.domains[name] = st_;
-        if (name == cfg.node)
-            r.obs.here = st_.active;
-        else
-            r.obs.peers.push_back({name, st_.active});
+        virt::DomainStatus answer = fut.get();
+        r.domains[name] = answer;
+        if (name == cfg.node) {
+            r.obs.here = answer.active;
+            st.local_silent = answer.active == Tri::kUnknown ? st.local_silent + 1 : 0;
+        } else
+            r.obs.peers.push_back({name, answer.active});
     }
     r.obs.allow_unknown_peers = cfg.allow_unknown_peers;
     if (storage.supports_lease()) keep_lease(cfg, storage, dry_run, st, r);

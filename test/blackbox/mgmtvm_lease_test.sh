@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 69
+plan 74
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -212,4 +212,22 @@ expect_match "$(json '.steps | join(";")')" "lease: the VM is gone from here: re
 tick node2
 expect_eq "$(json .action),$(json '.steps[0]')" "start,lease: acquired epoch 9" "the new master starts it at once, not after the lease ran out"
 expect_eq "$(wc -l <"$SIM/fence.log")" "$fences" "without fencing: nobody else could hold the disk"
+
+echo "# the holder's own libvirtd hangs: it stops renewing after lease.ticks ticks"
+freeze node2
+for t in 1320 1330; do
+    clock $t
+    tick node2
+done
+expect_eq "$(json .rule),$(lease .expires)" "master-blind,1360" "two silent ticks: still renewed (the VM may run)"
+clock 1340
+tick node2
+expect_eq "$(lease .node),$(lease .expires)" "node2,1360" "the third silent tick does not renew"
+expect_match "$(json '.steps | join(";")')" "not renewed: this node's libvirt has not answered for 3 ticks" "and says why"
+echo node3 >"$SIM/master"
+clock 1361
+tick node3
+expect_eq "$(json .action),$(json '.steps[0]'),$(state node3)" "start,lease: acquired epoch 10,running" "the master takes over once it ran out"
+expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "10 by node3" "behind a fence of node2's copy"
+thaw node2
 done_testing
