@@ -9,7 +9,9 @@ using nlohmann::json;
 
 json NodeState::to_json() const {
     return {{"renew_failures", renew_failures},
-            {"local_silent", local_silent}, {"fenced_epoch", fenced_epoch}, {"last", last}};
+            {"local_silent", local_silent},
+            {"fenced_epoch", fenced_epoch},
+            {"last", last}};
 }
 
 NodeState NodeState::from_json(const json& j) {

@@ -30,6 +30,7 @@ std::string_view to_string(Maint m) {
         case Maint::kNone: return "none";
         case Maint::kGlobal: return "global";
         case Maint::kNode: return "node";
+        case Maint::kUnknown: return "unknown";
     }
     return "none";
 }
@@ -63,6 +64,7 @@ constexpr Match kLOurs = kLFree | kLMine | kLLapsed;  // the lease can be taken 
 constexpr Match kMNone = bit(Maint::kNone);
 constexpr Match kMGlobal = bit(Maint::kGlobal);
 constexpr Match kMNode = bit(Maint::kNode);
+constexpr Match kMUnk = bit(Maint::kUnknown);
 
 // Flag columns (bool)
 constexpr Match kF = bit(false);
@@ -87,6 +89,10 @@ constexpr Row kTable[] = {
     // + Global maintenance: every node observes and reports, nobody changes anything.
     {"maintenance-global", kMGlobal, kAny, kAny, kAny, kAny, kAny, kAny, kAny, kAny,
      Action::kNone, false, "global maintenance: observing only"},
+    // + The maintenance record could not be read: it may say "hands off". Observe only, and
+    //   fail the tick so that the operator hears of it.
+    {"maintenance-unknown", kMUnk, kAny, kAny, kAny, kAny, kAny, kAny, kAny, kAny,
+     Action::kNone, true, "the maintenance record could not be read: observing only"},
     // Published step 2: storage service unhealthy -> the VM must not run here.
     {"service-down-stop", kAny, kNotYes, kAny, kAny, kYes, kAny, kAny, kAny, kAny,
      Action::kStop, false, "storage service here is not healthy and the VM runs here: stopping it"},

@@ -26,7 +26,8 @@ enum class LeaseView {
 };
 std::string_view to_string(LeaseView l);
 
-enum class Maint { kNone, kGlobal, kNode };
+// kUnknown: the maintenance record could not be read; it may hold global maintenance.
+enum class Maint { kNone, kGlobal, kNode, kUnknown };
 std::string_view to_string(Maint m);
 
 struct PeerObservation {

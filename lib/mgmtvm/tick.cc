@@ -270,7 +270,8 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
         MaintenanceStore maint(storage, cfg.state_dir);
         r.obs.maint = maint.load().effective(cfg.node, storage.now());
     } catch (const std::exception& e) {
-        r.steps.push_back(fmt::format("maintenance unreadable, taken as none: {}", e.what()));
+        r.obs.maint = Maint::kUnknown;
+        r.steps.push_back(fmt::format("maintenance unreadable: {}", e.what()));
     }
     for (auto& [name, fut] : asks) {
         virt::DomainStatus answer = fut.get();
@@ -286,7 +287,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
 
     r.decision = decide(r.obs);
     r.failed = r.decision.failed;
-    if (!dry_run && r.obs.maint != Maint::kGlobal) {
+    if (!dry_run && r.obs.maint != Maint::kGlobal && r.obs.maint != Maint::kUnknown) {
         try {
             act(cfg, storage, st, deadline, r);
         } catch (const Error& e) {

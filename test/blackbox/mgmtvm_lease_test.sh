@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 74
+plan 78
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -230,4 +230,18 @@ tick node3
 expect_eq "$(json .action),$(json '.steps[0]'),$(state node3)" "start,lease: acquired epoch 10,running" "the master takes over once it ran out"
 expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "10 by node3" "behind a fence of node2's copy"
 thaw node2
+tick node2
+expect_eq "$(json .action),$(json .rule),$(where)" "stop,lease-lost-stop,absent|absent|running" "node2, answering again, stops its fenced copy"
+
+echo "# a maintenance record that cannot be read: observe only, and fail the tick"
+vm_off node3
+mkdir -p "$SIM/nodes/node3"
+echo fail >"$SIM/nodes/node3/shared"
+clock 1370
+tick node3
+expect_eq "$RC,$(json .action),$(json .rule),$(state node3)" "1,none,maintenance-unknown,absent" "the master does not start the VM on an unread record"
+expect_match "$(json '.steps | join(";")')" "maintenance unreadable: sim: nodes/node3/shared says fail" "and says why"
+rm "$SIM/nodes/node3/shared"
+tick node3
+expect_eq "$RC,$(json .action),$(state node3)" "0,start,running" "once it reads again, it starts the VM"
 done_testing

@@ -115,7 +115,7 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
     const Tri all[] = {Y, N, U};
     const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
                                 LeaseView::kOther, LeaseView::kUnknown, LeaseView::kLapsed};
-    const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode};
+    const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode, Maint::kUnknown};
     long combos = 0;
     for (Tri s : all)
         for (Tri v : all)
@@ -134,12 +134,14 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                         Decision d = decide(o);
                                         ++combos;
                                         REQUIRE(d.rule != "no-rule");
-                                        if (mt == Maint::kGlobal) CHECK(d.action == Action::kNone);
+                                        if (mt == Maint::kGlobal || mt == Maint::kUnknown)
+                                            CHECK(d.action == Action::kNone);
+                                        if (mt == Maint::kUnknown) CHECK(d.failed);
                                         if (d.action == Action::kStop) CHECK(h == Y);
                                         // A copy whose disk another holder may have fenced
                                         // is never kept.
                                         if (l == LeaseView::kLapsed && h == Y && s == Y &&
-                                            mt != Maint::kGlobal)
+                                            mt != Maint::kGlobal && mt != Maint::kUnknown)
                                             CHECK(d.action == Action::kStop);
                                         if (d.action != Action::kStart) continue;
                                         CHECK(mt == Maint::kNone);
@@ -155,7 +157,7 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                         CHECK(l != LeaseView::kOther);
                                         CHECK(l != LeaseView::kUnknown);
                                     }
-    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 3 * 2 * 2);
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 2);
 }
 
 TEST_CASE("lease and maintenance rows") {
@@ -179,6 +181,8 @@ TEST_CASE("lease and maintenance rows") {
     std::vector<Case> cases = {
         {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kGlobal), "maintenance-global", Action::kNone},
         {with(obs(N, Y, Y, Y), M, Maint::kGlobal), "maintenance-global", Action::kNone},
+        {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kUnknown), "maintenance-unknown", Action::kNone},
+        {with(obs(N, Y, Y, Y), M, Maint::kUnknown), "maintenance-unknown", Action::kNone},
         {with(obs(Y, Y, Y, Y), O), "lease-lost-stop", Action::kStop},
         {with(obs(Y, N, N, Y), O), "lease-lost-stop", Action::kStop},
         {with(obs(Y, Y, Y, Y), L), "lease-lapsed-stop", Action::kStop},
