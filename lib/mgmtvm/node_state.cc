@@ -10,6 +10,7 @@ using nlohmann::json;
 json NodeState::to_json() const {
     return {{"renew_failures", renew_failures},
             {"local_silent", local_silent},
+            {"lease_expires", lease_expires},
             {"fenced_epoch", fenced_epoch},
             {"last", last}};
 }
@@ -18,6 +19,7 @@ NodeState NodeState::from_json(const json& j) {
     NodeState s;
     s.renew_failures = j.value("renew_failures", 0);
     s.local_silent = j.value("local_silent", 0);
+    s.lease_expires = j.value("lease_expires", 0.0);
     s.fenced_epoch = j.value("fenced_epoch", uint64_t{0});
     if (j.contains("last")) s.last = j["last"];
     return s;

@@ -14,6 +14,9 @@ namespace storkit {
 struct NodeState {
     int renew_failures = 0;
     int local_silent = 0;  // consecutive ticks this node's own libvirt did not answer
+    // When the lease this node last renewed or acquired runs out, on the storage's clock
+    // (0: not known).
+    double lease_expires = 0;
     // The lease epoch this node holds and for which every other client of the VM's volume is
     // known to be cut off (fenced, or the lease came to it cleanly released). A start under a
     // newer epoch fences first; so forgetting it only costs a fencing, never safety.

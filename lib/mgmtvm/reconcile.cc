@@ -142,6 +142,11 @@ constexpr Row kTable[] = {
      "allow_start_with_unknown_peers is set: starting it"},
     {"master-start", kMNone, kYes, kYes, kYes, kNo, kNo, kLOff | kLOurs, kAny, kAny,
      Action::kStart, false, "the VM runs nowhere: starting it on the master"},
+    // + The storage did not say who the master is (one slow answer, a monitor election) while
+    //   the VM runs here under this node's valid lease: no other node can start it, so keep it.
+    {"master-unknown-keep", kMNone, kYes, kYes, kUnk, kYes, kAny, kLMine, kF, kAny,
+     Action::kNone, false, "the storage did not say who the master is; the VM runs here under "
+     "this node's lease: keeping it"},
     // Published step 6: not master -> the VM must not run here.
     {"slave-stop", kMNone, kYes, kYes, kNotYes, kYes, kAny, kAny, kAny, kAny,
      Action::kStop, false, "this node is not the master and the VM runs here: stopping it"},

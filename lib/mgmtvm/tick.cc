@@ -54,6 +54,21 @@ void note_clean_handover(const VmLease& previous, const VmLease& got, const std:
     if (clean && got.epoch == previous.epoch + 1) st.fenced_epoch = got.epoch;
 }
 
+// After a failed renewal: must the VM here stop now? Not while the lease this node last renewed
+// still holds: nobody can take it before it runs out, and a taker fences this copy first; so
+// a lease store that stops answering for a tick or two stops nothing. Without fencing the VM
+// must be gone before the lease runs out: it stops on the last tick before. When the expiry is
+// not known (state lost), after ticks-1 failed renewals.
+bool lease_running_out(const MgmtvmConfig& cfg, Storage& storage, const NodeState& st,
+                       TickResult& r) {
+    if (st.lease_expires <= 0) return st.renew_failures >= cfg.lease_ticks - 1;
+    double margin = cfg.fencing_none || !storage.supports_fence() ? cfg.lease_tick_s : 0;
+    double left = st.lease_expires - storage.now();
+    if (left > margin)
+        r.steps.push_back(fmt::format("lease: {:.0f} s left on the last renewal", left));
+    return left <= margin;
+}
+
 // The node that runs the VM (or may: its libvirt is silent) keeps the lease alive; it adopts a
 // free lease, e.g. after lease support was switched on under a running VM.
 void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeState& st,
@@ -89,6 +104,7 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
                                           r.lease.info.node, r.lease.info.epoch));
         } else if (r.lease.status == VmLeaseStatus::kOk) {
             st.renew_failures = 0;
+            st.lease_expires = r.lease.info.expires;
             r.steps.push_back("lease: " + r.lease.detail);
         } else if (r.lease.status == VmLeaseStatus::kLost && r.obs.here != Tri::kYes) {
             // Not ours, and no VM known here to protect: nothing to renew.
@@ -101,7 +117,8 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
     r.obs.lease =
         lapsed && r.obs.here == Tri::kYes ? LeaseView::kLapsed : view_of(r.lease, cfg.node);
     r.obs.lease_holder = r.lease.info.node;
-    r.obs.renew_overdue = r.obs.here == Tri::kYes && st.renew_failures >= cfg.lease_ticks - 1;
+    r.obs.renew_overdue =
+        r.obs.here == Tri::kYes && st.renew_failures > 0 && lease_running_out(cfg, storage, st, r);
 }
 
 // Before a start: own the lease, and unless this node knows every other client of the VM's
@@ -130,6 +147,7 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
         return false;
     }
     r.lease = got;
+    st.lease_expires = got.info.expires;
     r.steps.push_back("lease: " + got.detail);
     if (!mine) note_clean_handover(previous, got.info, cfg.node, st);
     uint64_t epoch = r.lease.info.epoch;
