@@ -277,13 +277,18 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     std::string state_path = node_state_path(cfg.state_dir, cfg.node);
     NodeState st = load_node_state(state_path);
 
-    // Every node's libvirt is asked at once, each within its own deadline, while the storage
-    // questions run here.
-    std::map<std::string, std::future<virt::DomainStatus>> asks;
-    for (const PeerEntry& n : cfg.nodes)
-        asks[n.name] =
-            std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
+    // This node's libvirt is asked while the storage questions run here. Only the master's
+    // decision depends on where else the VM runs (tested: every other row matches any peer
+    // answer), so only a master asks the other nodes, all at once, each within its deadline.
+    auto ask = [&](const PeerEntry& n) {
+        return std::async(std::launch::async, virt::query, n.libvirt, cfg.vm_name, cfg.peer);
+    };
+    std::future<virt::DomainStatus> here = ask(cfg.self());
     observe_storage(storage, r);
+    std::map<std::string, std::future<virt::DomainStatus>> peers;
+    if (r.obs.master == Tri::kYes)
+        for (const PeerEntry& n : cfg.nodes)
+            if (n.name != cfg.node) peers[n.name] = ask(n);
     try {
         MaintenanceStore maint(storage, cfg.state_dir);
         r.obs.maint = maint.load().effective(cfg.node, storage.now());
@@ -291,14 +296,21 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
         r.obs.maint = Maint::kUnknown;
         r.steps.push_back(fmt::format("maintenance unreadable: {}", e.what()));
     }
-    for (auto& [name, fut] : asks) {
-        virt::DomainStatus answer = fut.get();
-        r.domains[name] = answer;
-        if (name == cfg.node) {
-            r.obs.here = answer.active;
-            st.local_silent = answer.active == Tri::kUnknown ? st.local_silent + 1 : 0;
-        } else
-            r.obs.peers.push_back({name, answer.active});
+    virt::DomainStatus local = here.get();
+    r.domains[cfg.node] = local;
+    r.obs.here = local.active;
+    st.local_silent = local.active == Tri::kUnknown ? st.local_silent + 1 : 0;
+    for (const PeerEntry& n : cfg.nodes) {
+        if (n.name == cfg.node) continue;
+        auto it = peers.find(n.name);
+        if (it == peers.end()) {
+            // Not asked: unknown, never "not running".
+            r.obs.peers.push_back({n.name, Tri::kUnknown});
+            continue;
+        }
+        virt::DomainStatus answer = it->second.get();
+        r.domains[n.name] = answer;
+        r.obs.peers.push_back({n.name, answer.active});
     }
     r.obs.allow_unknown_peers = cfg.allow_unknown_peers;
     if (storage.supports_lease()) keep_lease(cfg, storage, dry_run, st, r);

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 80
+plan 82
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -253,4 +253,10 @@ expect_match "$(json '.steps | join(";")')" "maintenance unreadable: sim: nodes/
 rm "$SIM/nodes/node3/shared"
 tick node3
 expect_eq "$RC,$(json .action),$(state node3)" "0,start,running" "once it reads again, it starts the VM"
+
+echo "# only the master asks the other nodes' libvirt"
+tick node3
+expect_eq "$(json '.observations.nodes | keys | join(",")')" "node1,node2,node3" "the master (node3) asked every node"
+tick node2
+expect_eq "$(json .rule),$(json '.observations.nodes | keys | join(",")')" "slave-idle,node2" "a non-master asked only its own libvirt"
 done_testing

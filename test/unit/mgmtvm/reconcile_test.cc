@@ -111,6 +111,38 @@ TEST_CASE("published flow: every combination has a rule, and the safety properti
     CHECK(combos == 729);
 }
 
+TEST_CASE("only the master's decision depends on where else the VM runs") {
+    // The tick asks the other nodes only when this node is the master; this is what makes
+    // that safe: for every other observation, every peer answer gives the same decision.
+    const Tri all[] = {Y, N, U};
+    const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
+                                LeaseView::kOther, LeaseView::kUnknown, LeaseView::kLapsed};
+    const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode, Maint::kUnknown};
+    long checked = 0;
+    for (Tri s : all)
+        for (Tri v : all)
+            for (Tri m : {N, U})
+                for (Tri h : all)
+                    for (LeaseView l : leases)
+                        for (Maint mt : maints)
+                            for (bool overdue : {false, true})
+                                for (bool allow : {false, true}) {
+                                    std::string rule;
+                                    for (Tri p : all) {
+                                        Observations o = obs(s, v, m, h, {p});
+                                        o.lease = l;
+                                        o.maint = mt;
+                                        o.renew_overdue = overdue;
+                                        o.allow_unknown_peers = allow;
+                                        Decision d = decide(o);
+                                        if (rule.empty()) rule = d.rule;
+                                        CHECK(d.rule == rule);
+                                        ++checked;
+                                    }
+                                }
+    CHECK(checked == 3 * 3 * 2 * 3 * 6 * 4 * 2 * 2 * 3);
+}
+
 TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
     const Tri all[] = {Y, N, U};
     const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
