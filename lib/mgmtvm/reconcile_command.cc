@@ -2,6 +2,7 @@
 
 #include "core/deadline.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/statefile.h"
 #include "mgmtvm/tick.h"
 
@@ -14,6 +15,12 @@ void mgmtvm_reconcile_command(const CommonOptions& common, const ReconcileOption
     StorageContext ctx{cfg.node, cfg.vm_name, cfg.volume};
     std::unique_ptr<Storage> storage = make_storage(cfg.storage(), ctx);
     report.data["node"] = cfg.node;
+    if (!storage->supports_lease())
+        log::info(
+            "{}: no lease: two nodes that both take themselves for the master in one minute "
+            "(while a monitor quorum forms) can both start the VM; see mgmtvm-reconcile(1), "
+            "The lease",
+            cfg.node);
 
     make_dirs(cfg.state_dir);
     FileLock lock =

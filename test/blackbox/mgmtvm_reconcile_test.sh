@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 109
+plan 110
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -154,6 +154,9 @@ expect_eq "$RC" 75 "a second tick while one runs exits 75"
 expect_match "$ERR" "another run holds the lock" "it says why"
 wait "$first"
 healthy; write_config "$CONF"
+
+run mgmtvm-reconcile --config "$CONF" --node node2 -v
+expect_match "$ERR" "node2: no lease: two nodes that both take themselves for the master in one minute" "-v warns that without a lease two masters can both start"
 
 echo "# the whole tick has a deadline"
 echo hang >"$S/node1.service"
