@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::string_view kRootKeys[] = {
     "node",      "vm",        "nodes", "storage",
-    "deadlines", "state_dir", "lease", "allow_start_with_unknown_peers"};
+    "deadlines", "state_dir", "lease", "allow_start_with_unknown_peers",
+    "placement"};
 constexpr std::string_view kVmKeys[] = {"name", "domain_xml", "volume"};
 constexpr std::string_view kNodeKeys[] = {"libvirt"};
 constexpr std::string_view kDeadlineKeys[] = {"tick_s", "peer_s", "stop_s"};
@@ -104,6 +105,12 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     if (c.state_dir[0] != '/') root.problem("state_dir", "expected an absolute path");
     load_timing(c, root);
     c.allow_unknown_peers = root.boolean_or("allow_start_with_unknown_peers", false);
+    std::string placement = root.string_or("placement", "sticky");
+    if (placement != "sticky" && placement != "follow-master")
+        root.problem(
+            "placement",
+            fmt::format("expected \"sticky\" or \"follow-master\", got \"{}\"", placement));
+    c.sticky = placement == "sticky";
     // Build the storage backend once now (its constructor touches nothing), so that a bad
     // storage section is reported with the rest, before anything is touched.
     std::unique_ptr<Storage> storage =

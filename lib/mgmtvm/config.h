@@ -31,6 +31,10 @@ struct MgmtvmConfig {
     // trusting it to have stopped before its lease expired. Without it, a backend with a lease
     // must be able to fence.
     bool fencing_none = false;
+    // placement "sticky" (the default): the VM stays on a healthy node that holds the lease;
+    // "follow-master" (the published method): it runs on the storage master, so every master
+    // change is a cold stop and start.
+    bool sticky = true;
 
     double lease_seconds() const { return lease_ticks * lease_tick_s; }
 

@@ -46,6 +46,7 @@ struct Observations {
     bool renew_overdue = false;  // this node runs the VM and has not renewed for ticks-1 ticks
     Maint maint = Maint::kNone;
     bool allow_unknown_peers = false;  // config: the published behaviour, with its risk
+    bool sticky = false;               // config placement "sticky" (else follow-master)
 };
 
 struct Decision {

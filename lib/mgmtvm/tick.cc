@@ -313,6 +313,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
         r.obs.peers.push_back({n.name, answer.active});
     }
     r.obs.allow_unknown_peers = cfg.allow_unknown_peers;
+    r.obs.sticky = cfg.sticky;
     if (storage.supports_lease()) keep_lease(cfg, storage, dry_run, st, r);
 
     r.decision = decide(r.obs);

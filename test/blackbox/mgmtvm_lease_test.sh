@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 82
+plan 86
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -259,4 +259,16 @@ tick node3
 expect_eq "$(json '.observations.nodes | keys | join(",")')" "node1,node2,node3" "the master (node3) asked every node"
 tick node2
 expect_eq "$(json .rule),$(json '.observations.nodes | keys | join(",")')" "slave-idle,node2" "a non-master asked only its own libvirt"
+
+echo "# placement: sticky keeps the VM where it runs when the master moves; follow-master moves it"
+echo node2 >"$SIM/master"
+tick node3
+expect_eq "$(json .action),$(json .rule),$(where)" "none,sticky-keep,absent|absent|running" "sticky (the default): node3 keeps the VM"
+tick node2
+expect_eq "$(json .action),$(json .rule)" "none,master-running-elsewhere" "and the new master leaves it there"
+jq '.placement = "follow-master"' "$CONF" >"$T/follow.json"
+run timeout 60 mgmtvm-reconcile --config "$T/follow.json" --node node3 --json
+expect_eq "$(json .action),$(json .rule),$(lease .released)" "stop,slave-stop,true" "follow-master: node3 stops it and releases the lease"
+run timeout 60 mgmtvm-reconcile --config "$T/follow.json" --node node2 --json
+expect_eq "$(json .action),$(where)" "start,absent|running|absent" "and the master starts it (a cold restart)"
 done_testing

@@ -110,7 +110,7 @@ TEST_CASE("config errors name the file and the key path") {
           "finish");
     CHECK(load_error(with(R"("deadlines")", R"("deadline")")) ==
           "FILE: key 'deadline': unknown key (known here: node, vm, nodes, storage, deadlines, "
-          "state_dir, lease, allow_start_with_unknown_peers)");
+          "state_dir, lease, allow_start_with_unknown_peers, placement)");
     CHECK(load_error(with(R"("deadlines")", R"("lease": {"ticks": 1}, "deadlines")")) ==
           "FILE: key 'lease.ticks': expected an integer from 2 to 1000, got the number 1");
     CHECK(load_error(with(R"("nodes": {)", R"("nodes": {}, "x": {)")).find("unknown key") !=
@@ -158,6 +158,8 @@ TEST_CASE("a lease without fencing is refused unless lease.fencing says none") {
     CHECK(load_mgmtvm_config(t.path, "").fencing_none);
     CHECK(load_error(with(R"("deadlines")", R"("lease": {"fencing": "off"}, "deadlines")")) ==
           "FILE: key 'lease.fencing': expected \"storage\" or \"none\", got \"off\"");
+    CHECK(load_error(with(R"("deadlines")", R"("placement": "anywhere", "deadlines")")) ==
+          "FILE: key 'placement': expected \"sticky\" or \"follow-master\", got \"anywhere\"");
     // Without a lease there is nothing to fence for.
     CHECK(load_error(kGood) == "");
 }

@@ -126,7 +126,8 @@ TEST_CASE("only the master's decision depends on where else the VM runs") {
                     for (LeaseView l : leases)
                         for (Maint mt : maints)
                             for (bool overdue : {false, true})
-                                for (bool allow : {false, true}) {
+                                for (int flags = 0; flags < 4; ++flags) {
+                                    bool allow = flags & 1, sticky = flags & 2;
                                     std::string rule;
                                     for (Tri p : all) {
                                         Observations o = obs(s, v, m, h, {p});
@@ -134,13 +135,14 @@ TEST_CASE("only the master's decision depends on where else the VM runs") {
                                         o.maint = mt;
                                         o.renew_overdue = overdue;
                                         o.allow_unknown_peers = allow;
+                                        o.sticky = sticky;
                                         Decision d = decide(o);
                                         if (rule.empty()) rule = d.rule;
                                         CHECK(d.rule == rule);
                                         ++checked;
                                     }
                                 }
-    CHECK(checked == 3 * 3 * 2 * 3 * 6 * 4 * 2 * 2 * 3);
+    CHECK(checked == 3 * 3 * 2 * 3 * 6 * 4 * 2 * 4 * 3);
 }
 
 TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
@@ -157,12 +159,14 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                         for (LeaseView l : leases)
                             for (Maint mt : maints)
                                 for (bool overdue : {false, true})
-                                    for (bool allow : {false, true}) {
+                                    for (int flags = 0; flags < 4; ++flags) {
+                                        bool allow = flags & 1, sticky = flags & 2;
                                         Observations o = obs(s, v, m, h, {p});
                                         o.lease = l;
                                         o.maint = mt;
                                         o.renew_overdue = overdue;
                                         o.allow_unknown_peers = allow;
+                                        o.sticky = sticky;
                                         Decision d = decide(o);
                                         ++combos;
                                         REQUIRE(d.rule != "no-rule");
@@ -170,6 +174,12 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                             CHECK(d.action == Action::kNone);
                                         if (mt == Maint::kUnknown) CHECK(d.failed);
                                         if (d.action == Action::kStop) CHECK(h == Y);
+                                        // Sticky keeps a copy only under this node's lease,
+                                        // on healthy storage.
+                                        if (d.rule == "sticky-keep")
+                                            CHECK((sticky && l == LeaseView::kMine && s == Y &&
+                                                   v == Y && !overdue));
+                                        if (!sticky) CHECK(d.rule != "sticky-keep");
                                         // A copy whose disk another holder may have fenced
                                         // is never kept.
                                         if (l == LeaseView::kLapsed && h == Y && s == Y &&
@@ -189,7 +199,7 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                         CHECK(l != LeaseView::kOther);
                                         CHECK(l != LeaseView::kUnknown);
                                     }
-    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 2);
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 4);
 }
 
 TEST_CASE("lease and maintenance rows") {
@@ -199,12 +209,14 @@ TEST_CASE("lease and maintenance rows") {
         Action action;
     };
     auto with = [](Observations o, LeaseView l, Maint m = Maint::kNone, bool overdue = false,
-                   bool allow = false) {
+                   bool allow = false, bool sticky = false) {
+        o.sticky = sticky;
         o.lease = l;
         o.lease_holder = "node3";
         o.maint = m;
         o.renew_overdue = overdue;
         o.allow_unknown_peers = allow;
+        o.sticky = sticky;
         return o;
     };
     const LeaseView F = LeaseView::kFree, M = LeaseView::kMine, O = LeaseView::kOther,
@@ -216,6 +228,11 @@ TEST_CASE("lease and maintenance rows") {
         {with(obs(Y, Y, Y, N, {N, N}), F, Maint::kUnknown), "maintenance-unknown", Action::kNone},
         {with(obs(N, Y, Y, Y), M, Maint::kUnknown), "maintenance-unknown", Action::kNone},
         {with(obs(Y, Y, U, Y), M), "master-unknown-keep", Action::kNone},
+        {with(obs(Y, Y, N, Y), M, Maint::kNone, false, false, true), "sticky-keep", Action::kNone},
+        {with(obs(Y, Y, N, Y), M), "slave-stop", Action::kStop},
+        {with(obs(Y, Y, N, Y), X, Maint::kNone, false, false, true), "slave-stop", Action::kStop},
+        {with(obs(N, Y, N, Y), M, Maint::kNone, false, false, true), "service-down-stop", Action::kStop},
+        {with(obs(Y, Y, N, Y), M, Maint::kNode, false, false, true), "maintenance-handoff", Action::kStop},
         {with(obs(Y, Y, U, Y), F), "slave-stop", Action::kStop},
         {with(obs(Y, Y, U, Y), M, Maint::kNone, true), "lease-overdue-stop", Action::kStop},
         {with(obs(Y, Y, Y, Y), O), "lease-lost-stop", Action::kStop},
