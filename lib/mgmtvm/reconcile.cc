@@ -8,6 +8,7 @@ std::string_view to_string(Action a) {
     switch (a) {
         case Action::kStart: return "start";
         case Action::kStop: return "stop";
+        case Action::kResume: return "resume";
         case Action::kNone: return "none";
     }
     return "none";
@@ -175,6 +176,11 @@ std::string join_peers(const std::vector<PeerObservation>& peers, Tri which) {
     return fmt::format("{}", fmt::join(names, ", "));
 }
 
+// The rows under which the VM runs on here (and storage is healthy).
+bool keeps_vm_here(std::string_view rule) {
+    return rule == "master-running-here" || rule == "master-unknown-keep" || rule == "sticky-keep";
+}
+
 }  // namespace
 
 Tri running_elsewhere(const std::vector<PeerObservation>& peers) {
@@ -203,6 +209,19 @@ Decision decide(const Observations& obs) {
                                    fmt::arg("running", join_peers(obs.peers, Tri::kYes)),
                                    fmt::arg("unknown", join_peers(obs.peers, Tri::kUnknown)),
                                    fmt::arg("holder", obs.lease_holder));
+            // + A VM that stays here but was paused by an I/O error (error_policy 'stop': a
+            //   storage hiccup) runs again: every keeping row needs healthy storage. A VM
+            //   paused for any other reason (an operator) is left paused, and so is one whose
+            //   lease this tick could not confirm.
+            bool lease_ok = obs.lease == LeaseView::kMine || obs.lease == LeaseView::kOff;
+            if (obs.paused_io && lease_ok && keeps_vm_here(d.rule)) {
+                d.action = Action::kResume;
+                d.reason = fmt::format(
+                    "{}; it was paused by an I/O error and its storage is "
+                    "healthy again: resuming it",
+                    d.reason);
+                d.rule = "paused-io-resume";
+            }
             return d;
         }
     }

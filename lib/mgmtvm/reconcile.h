@@ -11,7 +11,8 @@
 
 namespace storkit {
 
-enum class Action { kNone, kStart, kStop };
+// kResume: the VM here is paused by an I/O error and should run here; its storage answers again.
+enum class Action { kNone, kStart, kStop, kResume };
 std::string_view to_string(Action a);
 
 // The lease as this node sees it after this tick's renewal attempt.
@@ -40,6 +41,7 @@ struct Observations {
     Tri volume = Tri::kUnknown;          // the VM's volume healthy?
     Tri master = Tri::kUnknown;          // this node the storage master?
     Tri here = Tri::kUnknown;            // the VM active on this node?
+    bool paused_io = false;              // ...and paused by an I/O error (error_policy stop)
     std::vector<PeerObservation> peers;  // every other node
     LeaseView lease = LeaseView::kOff;
     std::string lease_holder;    // for the reason, when kOther or kLapsed

@@ -99,6 +99,8 @@ json row_json(const NodeRow& r) {
     json j = {{"storage", r.service},
               {"master", r.master},
               {"vm", r.vm.state},
+              {"vm_paused_by",
+               r.vm.paused != virt::Pause::kNone ? json(r.vm.pause_reason) : json(nullptr)},
               {"vm_running", to_string(r.vm.active)},
               {"maintenance", to_string(r.maint)},
               {"last_decision", r.last},
@@ -114,6 +116,7 @@ std::string row_line(const NodeRow& r, const Painter& paint) {
                                               : "unknown";
     const char* storage_code = r.service == "yes" ? "32" : r.service == "no" ? "31" : "33";
     std::string vm = r.vm.active == Tri::kUnknown ? "unknown" : r.vm.state;
+    if (r.vm.paused != virt::Pause::kNone) vm += " (" + r.vm.pause_reason + ")";
     const char* vm_code = r.vm.active == Tri::kYes       ? "32"
                           : r.vm.active == Tri::kUnknown ? "33"
                                                          : nullptr;

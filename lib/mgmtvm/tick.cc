@@ -192,13 +192,17 @@ void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_p
         milliseconds spare = left(deadline) - cfg.peer;
         virt::stop(uri, cfg.vm_name, std::clamp(spare, milliseconds(0), cfg.stop), left(deadline));
         r.changed = true;
+    } else if (r.decision.action == Action::kResume) {
+        virt::resume(uri, cfg.vm_name, left(deadline));
+        r.changed = true;
     }
     if (r.changed) {
         // Read the state back: the action counts only if libvirt now says so. Until then the
         // lease stays held: a copy not confirmed stopped may still write.
         virt::DomainStatus now = virt::query(uri, cfg.vm_name, cfg.peer);
-        Tri want = r.decision.action == Action::kStart ? Tri::kYes : Tri::kNo;
-        if (now.active != want)
+        Tri want = r.decision.action == Action::kStop ? Tri::kNo : Tri::kYes;
+        bool resumed = r.decision.action != Action::kResume || now.paused == virt::Pause::kNone;
+        if (now.active != want || !resumed)
             throw Error(fmt::format("after {} the VM is {} on {}", to_string(r.decision.action),
                                     now.state, cfg.node));
         r.domains[cfg.node] = now;
@@ -245,6 +249,7 @@ json TickResult::to_json() const {
     json nodes = json::object();
     for (const auto& [name, st] : domains) {
         json p = {{"running", to_string(st.active)}, {"state", st.state}};
+        if (st.paused != virt::Pause::kNone) p["paused_by"] = st.pause_reason;
         if (!st.error.empty()) p["error"] = st.error;
         nodes[name] = p;
     }
@@ -299,6 +304,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     virt::DomainStatus local = here.get();
     r.domains[cfg.node] = local;
     r.obs.here = local.active;
+    r.obs.paused_io = local.paused == virt::Pause::kIoError;
     st.local_silent = local.active == Tri::kUnknown ? st.local_silent + 1 : 0;
     for (const PeerEntry& n : cfg.nodes) {
         if (n.name == cfg.node) continue;

@@ -90,6 +90,24 @@ const char* state_name(int state) {
     }
 }
 
+// libvirt's reason for VIR_DOMAIN_PAUSED, as the reconcile sees it.
+std::pair<Pause, const char*> pause_of(int reason) {
+    switch (reason) {
+        case VIR_DOMAIN_PAUSED_IOERROR: return {Pause::kIoError, "I/O error"};
+        case VIR_DOMAIN_PAUSED_USER: return {Pause::kOperator, "operator"};
+        case VIR_DOMAIN_PAUSED_MIGRATION: return {Pause::kOther, "migration"};
+        case VIR_DOMAIN_PAUSED_SAVE: return {Pause::kOther, "save"};
+        case VIR_DOMAIN_PAUSED_DUMP: return {Pause::kOther, "dump"};
+        case VIR_DOMAIN_PAUSED_WATCHDOG: return {Pause::kOther, "watchdog"};
+        case VIR_DOMAIN_PAUSED_FROM_SNAPSHOT: return {Pause::kOther, "snapshot"};
+        case VIR_DOMAIN_PAUSED_SHUTTING_DOWN: return {Pause::kOther, "shutting down"};
+        case VIR_DOMAIN_PAUSED_SNAPSHOT: return {Pause::kOther, "snapshot"};
+        case VIR_DOMAIN_PAUSED_CRASHED: return {Pause::kOther, "crashed"};
+        case VIR_DOMAIN_PAUSED_STARTING_UP: return {Pause::kOther, "starting up"};
+        default: return {Pause::kOther, "unknown reason"};
+    }
+}
+
 DomainStatus status_of(const Conn& c, const std::string& name) {
     DomainStatus st;
     Dom d = lookup(c, name);
@@ -102,6 +120,7 @@ DomainStatus status_of(const Conn& c, const std::string& name) {
     if (virDomainGetState(d.get(), &state, &reason, 0) < 0)
         throw Error(fmt::format("libvirt {}: state of {}: {}", c.uri(), name, last_error()));
     st.state = state_name(state);
+    if (state == VIR_DOMAIN_PAUSED) std::tie(st.paused, st.pause_reason) = pause_of(reason);
     // Anything but "shut off" may hold the disk: a paused or crashed-but-preserved domain too.
     st.active = state == VIR_DOMAIN_SHUTOFF ? Tri::kNo : Tri::kYes;
     st.persistent = virDomainIsPersistent(d.get()) == 1;
@@ -222,6 +241,16 @@ void stop(const std::string& uri, const std::string& name, milliseconds graceful
         if (!again) return;
         if (virDomainDestroy(again.get()) < 0)
             throw Error(fmt::format("libvirt {}: destroy {}: {}", uri, name, last_error()));
+    });
+}
+
+void resume(const std::string& uri, const std::string& name, milliseconds timeout) {
+    bounded(fmt::format("libvirt {}: resume {}", uri, name), timeout, [uri, name] {
+        Conn c(uri);
+        Dom d = lookup(c, name);
+        if (!d) throw Error(fmt::format("libvirt {}: resume {}: no such domain", uri, name));
+        if (virDomainResume(d.get()) < 0)
+            throw Error(fmt::format("libvirt {}: resume {}: {}", uri, name, last_error()));
     });
 }
 

@@ -11,11 +11,16 @@ namespace storkit::virt {
 
 using std::chrono::milliseconds;
 
+// Why a paused domain is paused: only a pause for an I/O error is the reconcile's to undo.
+enum class Pause { kNone, kIoError, kOperator, kOther };
+
 // What one node's libvirt says about the domain.
 struct DomainStatus {
     Tri active = Tri::kUnknown;  // yes: running/paused/...; no: shut off or not defined
     std::string state;           // "running", "paused", "shutoff", "absent", ... or "unknown"
-    bool persistent = false;     // defined on this node (not only transient)
+    Pause paused = Pause::kNone;
+    std::string pause_reason;  // libvirt's reason for a pause: "I/O error", "operator", ...
+    bool persistent = false;   // defined on this node (not only transient)
     bool autostart = false;
     std::string error;  // why `active` is unknown
 };
@@ -34,6 +39,9 @@ void start(const std::string& uri, const std::string& name, const std::string& x
 // not running is left alone. Throws Error on failure or when `timeout` (the whole call) passes.
 void stop(const std::string& uri, const std::string& name, milliseconds graceful,
           milliseconds timeout);
+
+// Resumes a paused domain. Throws Error on failure or at the deadline.
+void resume(const std::string& uri, const std::string& name, milliseconds timeout);
 
 // Turns autostart off for a persistent domain. Throws Error on failure.
 void disable_autostart(const std::string& uri, const std::string& name, milliseconds timeout);

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 86
+plan 88
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -271,4 +271,12 @@ run timeout 60 mgmtvm-reconcile --config "$T/follow.json" --node node3 --json
 expect_eq "$(json .action),$(json .rule),$(lease .released)" "stop,slave-stop,true" "follow-master: node3 stops it and releases the lease"
 run timeout 60 mgmtvm-reconcile --config "$T/follow.json" --node node2 --json
 expect_eq "$(json .action),$(where)" "start,absent|running|absent" "and the master starts it (a cold restart)"
+
+echo "# a VM paused by an operator is reported as paused, and left paused"
+virsh -q -c "$(uri 2)" suspend mgmt >/dev/null
+tick node2
+expect_eq "$(json .action),$(json .rule),$(json .observations.nodes.node2.state),$(json .observations.nodes.node2.paused_by)" "none,master-running-here,paused,operator" "the tick reports who paused it and does not resume it"
+run timeout 60 mgmtvm-status --config "$CONF"
+expect_match "$OUT" "node2 +ok +master +paused \\(operator\\)" "mgmtvm-status shows the pause and its reason"
+virsh -q -c "$(uri 2)" resume mgmt >/dev/null
 done_testing

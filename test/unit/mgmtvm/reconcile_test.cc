@@ -159,14 +159,16 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                         for (LeaseView l : leases)
                             for (Maint mt : maints)
                                 for (bool overdue : {false, true})
-                                    for (int flags = 0; flags < 4; ++flags) {
-                                        bool allow = flags & 1, sticky = flags & 2;
+                                    for (int flags = 0; flags < 8; ++flags) {
+                                        bool allow = flags & 1, sticky = flags & 2,
+                                             paused = flags & 4;
                                         Observations o = obs(s, v, m, h, {p});
                                         o.lease = l;
                                         o.maint = mt;
                                         o.renew_overdue = overdue;
                                         o.allow_unknown_peers = allow;
                                         o.sticky = sticky;
+                                        o.paused_io = paused;
                                         Decision d = decide(o);
                                         ++combos;
                                         REQUIRE(d.rule != "no-rule");
@@ -180,6 +182,13 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                             CHECK((sticky && l == LeaseView::kMine && s == Y &&
                                                    v == Y && !overdue));
                                         if (!sticky) CHECK(d.rule != "sticky-keep");
+                                        // Resume only a copy paused by an I/O error that stays
+                                        // here, on healthy storage, under this node's lease.
+                                        if (d.action == Action::kResume)
+                                            CHECK(
+                                                (paused && h == Y && s == Y && v == Y &&
+                                                 mt == Maint::kNone && !overdue &&
+                                                 (l == LeaseView::kMine || l == LeaseView::kOff)));
                                         // A copy whose disk another holder may have fenced
                                         // is never kept.
                                         if (l == LeaseView::kLapsed && h == Y && s == Y &&
@@ -199,7 +208,7 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                                         CHECK(l != LeaseView::kOther);
                                         CHECK(l != LeaseView::kUnknown);
                                     }
-    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 4);
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 8);
 }
 
 TEST_CASE("lease and maintenance rows") {
@@ -219,6 +228,10 @@ TEST_CASE("lease and maintenance rows") {
         o.sticky = sticky;
         return o;
     };
+    auto paused_io = [](Observations o) {
+        o.paused_io = true;
+        return o;
+    };
     const LeaseView F = LeaseView::kFree, M = LeaseView::kMine, O = LeaseView::kOther,
                     X = LeaseView::kUnknown, OFF = LeaseView::kOff, L = LeaseView::kLapsed;
     // clang-format off
@@ -229,6 +242,12 @@ TEST_CASE("lease and maintenance rows") {
         {with(obs(N, Y, Y, Y), M, Maint::kUnknown), "maintenance-unknown", Action::kNone},
         {with(obs(Y, Y, U, Y), M), "master-unknown-keep", Action::kNone},
         {with(obs(Y, Y, N, Y), M, Maint::kNone, false, false, true), "sticky-keep", Action::kNone},
+        {paused_io(with(obs(Y, Y, Y, Y), M)), "paused-io-resume", Action::kResume},
+        {paused_io(with(obs(Y, Y, Y, Y), OFF)), "paused-io-resume", Action::kResume},
+        {paused_io(with(obs(Y, Y, N, Y), M, Maint::kNone, false, false, true)), "paused-io-resume", Action::kResume},
+        {paused_io(with(obs(Y, N, Y, Y), M)), "volume-down", Action::kNone},
+        {paused_io(with(obs(Y, Y, N, Y), M)), "slave-stop", Action::kStop},
+        {paused_io(with(obs(Y, Y, Y, Y), M, Maint::kGlobal)), "maintenance-global", Action::kNone},
         {with(obs(Y, Y, N, Y), M), "slave-stop", Action::kStop},
         {with(obs(Y, Y, N, Y), X, Maint::kNone, false, false, true), "slave-stop", Action::kStop},
         {with(obs(N, Y, N, Y), M, Maint::kNone, false, false, true), "service-down-stop", Action::kStop},

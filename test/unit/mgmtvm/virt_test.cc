@@ -73,7 +73,7 @@ TEST_CASE("a node that cannot be reached is unknown, with the reason") {
     CHECK(st.error.find("/nonexistent/libvirt-sock") != std::string::npos);
 }
 
-TEST_CASE("a start past its deadline fails, and may still complete afterwards") {
+TEST_CASE("a start past its deadline fails, and may still complete afterwards; pause and resume") {
     // A daemon frozen mid-call: the start's deadline ends the call, but the request is already
     // on its way and the daemon carries it out once it runs again. Whoever calls start must
     // treat a start that timed out as "may be running", never as "not started".
@@ -110,6 +110,26 @@ TEST_CASE("a start past its deadline fails, and may still complete afterwards") 
         after = virt::query(uri, "mgmt", milliseconds(5000)).active;
     }
     CHECK(after == Tri::kYes);
+
+    // An operator's pause is reported as such (never taken for an I/O error), and resume
+    // undoes a pause.
+    storkit::ExecRequest suspend;
+    suspend.argv = {"/usr/bin/virsh", "-q", "-c", uri, "suspend", "mgmt"};
+    suspend.timeout = milliseconds(20000);
+    storkit::ExecResult suspended = storkit::run_command(suspend);
+    INFO("virsh suspend: " << suspended.describe() << " " << suspended.err);
+    REQUIRE(suspended.ok());
+    virt::DomainStatus paused = virt::query(uri, "mgmt", milliseconds(5000));
+    CHECK(paused.state == "paused");
+    CHECK(paused.active == Tri::kYes);
+    CHECK(paused.paused == virt::Pause::kOperator);
+    CHECK(paused.pause_reason == "operator");
+    virt::resume(uri, "mgmt", milliseconds(5000));
+    virt::DomainStatus resumed = virt::query(uri, "mgmt", milliseconds(5000));
+    CHECK(resumed.state == "running");
+    CHECK(resumed.paused == virt::Pause::kNone);
+    CHECK_THROWS_WITH(virt::resume(uri, "nosuch", milliseconds(5000)),
+                      Catch::Contains("no such domain"));
     bed({"down"});
     std::filesystem::remove_all(base);
 }
