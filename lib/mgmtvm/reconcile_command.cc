@@ -36,6 +36,13 @@ void mgmtvm_reconcile_command(const CommonOptions& common, const ReconcileOption
         r.msg = fmt::format("{}: tick exceeded its deadline of {} s", cfg.node,
                             cfg.tick.count() / 1000.0);
         r.data["node"] = cfg.node;
+        if (!common.dry_run) {
+            try {
+                record_tick_overrun(cfg, r.msg);
+            } catch (const std::exception& e) {
+                log::warn("cannot record the overrun: {}", e.what());
+            }
+        }
         exit_now(common, r);
     });
 

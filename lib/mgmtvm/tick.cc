@@ -276,6 +276,20 @@ json TickResult::to_json() const {
               {"nodes", nodes}}}};
 }
 
+void record_tick_overrun(const MgmtvmConfig& cfg, const std::string& msg) {
+    std::string path = node_state_path(cfg.state_dir, cfg.node);
+    NodeState st = load_node_state(path);
+    st.renew_failures += 1;
+    st.last = {{"time", now_seconds()},
+               {"action", "none"},
+               {"rule", "tick-deadline"},
+               {"reason", "the tick ran past its deadline"},
+               {"changed", false},
+               {"failed", true},
+               {"msg", msg}};
+    save_node_state(path, st);
+}
+
 TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     Clock::time_point deadline = Clock::now() + cfg.tick;
     TickResult r;

@@ -31,4 +31,9 @@ struct TickResult {
 
 TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run);
 
+// A tick ended by its deadline still leaves its mark: the failure as the last decision, and
+// a renewal that may not have happened counted as failed (so that a holder whose ticks keep
+// overrunning weighs its lease's expiry). Called from the watchdog, as the process ends.
+void record_tick_overrun(const MgmtvmConfig& cfg, const std::string& msg);
+
 }  // namespace storkit

@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 110
+plan 111
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -164,6 +164,7 @@ write_config "$CONF" '{"tick_s": 2, "peer_s": 1, "stop_s": 1}' 10
 tick node1
 expect_eq "$RC" 1 "a tick past deadlines.tick_s fails"
 expect_match "$(json .msg)" "tick exceeded its deadline of 2 s" "and says so"
+expect_eq "$(jq -r '.last.rule + "," + (.last.failed | tostring)' "$T/state/mgmtvm.node1.json")" "tick-deadline,true" "the overrun is this node's recorded last decision"
 healthy; write_config "$CONF"
 
 echo "# dry run says what it would do and does nothing"
