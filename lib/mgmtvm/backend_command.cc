@@ -127,8 +127,9 @@ VmLeaseOutcome CommandStorage::lease_read() {
 }
 
 VmLeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, VmLeaseStatus on_refusal,
-                                        const char* done) {
-    Run r = run(argv, {{"STORKIT_LEASE_S", fmt::format("{}", seconds)}});
+                                        const char* done, std::map<std::string, std::string> env) {
+    env["STORKIT_LEASE_S"] = fmt::format("{}", seconds);
+    Run r = run(argv, std::move(env));
     bool answered = r.result.started && !r.result.timed_out && r.result.signal == 0;
     VmLeaseOutcome read = lease_read();
     // Without the holder record the outcome has no epoch or holder to act on: a refusal must
@@ -147,6 +148,11 @@ VmLeaseOutcome CommandStorage::lease_op(const Argv& argv, double seconds, VmLeas
 
 VmLeaseOutcome CommandStorage::lease_acquire(double seconds) {
     return lease_op(*cfg_.lease_acquire, seconds, VmLeaseStatus::kBusy, "acquired");
+}
+VmLeaseOutcome CommandStorage::lease_break(double seconds, const VmLease& held) {
+    return lease_op(
+        *cfg_.lease_acquire, seconds, VmLeaseStatus::kBusy, "acquired",
+        {{"STORKIT_BREAK_HOLDER", held.node}, {"STORKIT_BREAK_EPOCH", std::to_string(held.epoch)}});
 }
 VmLeaseOutcome CommandStorage::lease_renew(double seconds) {
     return lease_op(*cfg_.lease_renew, seconds, VmLeaseStatus::kLost, "renewed");

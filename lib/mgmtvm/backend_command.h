@@ -47,6 +47,9 @@ class CommandStorage : public Storage {
     bool supports_lease() const override { return cfg_.lease_acquire.has_value(); }
     VmLeaseOutcome lease_read() override;
     VmLeaseOutcome lease_acquire(double seconds) override;
+    // lease_acquire run with STORKIT_BREAK_HOLDER and STORKIT_BREAK_EPOCH: a command that does
+    // not know them refuses as for any live lease, which is safe.
+    VmLeaseOutcome lease_break(double seconds, const VmLease& held) override;
     VmLeaseOutcome lease_renew(double seconds) override;
     VmLeaseOutcome lease_release() override;
 
@@ -63,7 +66,7 @@ class CommandStorage : public Storage {
             const std::string& input = "") const;
     StorageAnswer ask(const Argv& argv, std::map<std::string, std::string> env = {}) const;
     VmLeaseOutcome lease_op(const Argv& argv, double seconds, VmLeaseStatus on_refusal,
-                            const char* done);
+                            const char* done, std::map<std::string, std::string> env = {});
     CommandStorageConfig cfg_;
     StorageContext ctx_;
 };

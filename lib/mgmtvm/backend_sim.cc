@@ -226,6 +226,24 @@ VmLeaseOutcome SimStorage::lease_acquire(double seconds) {
     });
 }
 
+VmLeaseOutcome SimStorage::lease_break(double seconds, const VmLease& held) {
+    return lease_in_time(
+        cfg_, ctx_, "lease break", [c = cfg_, x = ctx_, seconds, held](VmLease& l) {
+            bool as_confirmed = l.node == held.node && l.epoch == held.epoch;
+            if (l.live() && l.node != x.node && !as_confirmed)
+                return VmLeaseOutcome{VmLeaseStatus::kBusy, l,
+                                      fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+            l.node = x.node;
+            l.epoch += 1;
+            l.expires = l.now + seconds;
+            l.released = false;
+            write_lease(c.dir, l);
+            return VmLeaseOutcome{
+                VmLeaseStatus::kOk, l,
+                fmt::format("acquired epoch {} from {}, confirmed down", l.epoch, held.node)};
+        });
+}
+
 VmLeaseOutcome SimStorage::lease_renew(double seconds) {
     return lease_in_time(cfg_, ctx_, "lease renew", [c = cfg_, x = ctx_, seconds](VmLease& l) {
         if (l.node != x.node || l.released)

@@ -76,6 +76,7 @@ class SimStorage : public Storage {
     VmLeaseOutcome lease_acquire(double seconds) override;
     VmLeaseOutcome lease_renew(double seconds) override;
     VmLeaseOutcome lease_release() override;
+    VmLeaseOutcome lease_break(double seconds, const VmLease& held) override;
 
     bool supports_fence() const override { return true; }
     StorageAnswer fence(uint64_t epoch) override;

@@ -7,6 +7,7 @@
 #include "mgmtvm/config.h"
 #include "mgmtvm/maintenance.h"
 #include "mgmtvm/storage.h"
+#include "mgmtvm/vm_lease.h"
 
 namespace storkit {
 
@@ -33,6 +34,30 @@ nlohmann::json entry_view(const MaintEntry& e, double now) {
             {"expires_in_s", e.until ? nlohmann::json(*e.until - now) : nlohmann::json(nullptr)},
             {"reason", e.reason},
             {"set_by", e.set_by}};
+}
+
+// The operator's word that opts.node is off, bound to the lease epoch it holds now: a lease it
+// takes later is not covered.
+void confirm_down(Storage& storage, const MgmtvmConfig& cfg, const MaintOptions& opts, bool dry_run,
+                  double now, Maintenance& m, Report& report) {
+    if (!storage.supports_lease())
+        throw ConfigError(
+            "confirm-down: the storage backend has no lease to take over; without "
+            "one the master cannot start the VM behind a fence");
+    VmLeaseOutcome l = storage.lease_read();
+    if (l.status != VmLeaseStatus::kOk)
+        throw Error("confirm-down: cannot read the lease: " + l.detail);
+    if (!l.info.live() || l.info.node != opts.node) {
+        report.failed = true;
+        report.msg = fmt::format("{} does not hold the lease ({}): nothing to take over", opts.node,
+                                 l.info.live() ? "held by " + l.info.node : "it is free");
+        return;
+    }
+    m.down[opts.node] = {l.info.epoch, now, cfg.node, opts.reason};
+    report.msg = fmt::format(
+        "{} {} down: the master may take its lease (epoch {}) at its next tick, after fencing",
+        dry_run ? "would confirm" : "confirmed", opts.node, l.info.epoch);
+    report.changed = !dry_run;
 }
 
 }  // namespace
@@ -67,6 +92,8 @@ void mgmtvm_maint_command(const CommonOptions& common, const MaintOptions& opts,
         report.msg = fmt::format("{} {}{}", common.dry_run ? "would set" : "set", scope,
                                  for_s ? fmt::format(" for {} s", *for_s) : " until cleared");
         report.changed = !common.dry_run;
+    } else if (opts.verb == "confirm-down") {
+        confirm_down(*storage, cfg, opts, common.dry_run, now, m, report);
     } else if (opts.verb == "clear") {
         bool had = opts.global ? m.global.has_value() : m.nodes.count(opts.node) > 0;
         if (opts.global)
@@ -81,15 +108,21 @@ void mgmtvm_maint_command(const CommonOptions& common, const MaintOptions& opts,
 
     nlohmann::json nodes = nlohmann::json::object();
     for (const auto& [name, e] : m.nodes) nodes[name] = entry_view(e, now);
+    nlohmann::json down = nlohmann::json::object();
+    for (const auto& [name, e] : m.down)
+        down[name] = {{"epoch", e.epoch}, {"at", e.at}, {"by", e.by}, {"reason", e.reason}};
     report.data["maintenance"] = {
         {"global", m.global ? entry_view(*m.global, now) : nlohmann::json(nullptr)},
         {"nodes", nodes},
+        {"confirmed_down", down},
         {"stored_in", store.where()}};
     if (opts.verb == "show") {
         std::string text =
             fmt::format("global: {}", m.global && m.global->active(now) ? "on" : "off");
         for (const auto& [name, e] : m.nodes)
             if (e.active(now)) text += ", " + name + ": on";
+        for (const auto& [name, e] : m.down)
+            text += fmt::format(", {}: confirmed down (lease epoch {})", name, e.epoch);
         report.msg = text;
         report.text = text + "\n";
     }

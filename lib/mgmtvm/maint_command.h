@@ -1,4 +1,5 @@
-// `mgmtvm-maint`: maintenance on/off, global or per node, with an expiry.
+// `mgmtvm-maint`: maintenance on/off, global or per node, with an expiry; an operator's
+// confirmation that a node is really off.
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 namespace storkit {
 
 struct MaintOptions {
-    std::string verb;  // "set", "clear" or "show"
+    std::string verb;  // "set", "clear", "show" or "confirm-down"
     bool global = false;
     std::string node;      // per-node maintenance
     std::string duration;  // "--for": 90s, 30m, 2h, 1d or seconds; empty: until cleared

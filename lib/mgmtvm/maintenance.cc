@@ -40,7 +40,12 @@ Maint Maintenance::effective(const std::string& node, double now) const {
 json Maintenance::to_json() const {
     json n = json::object();
     for (const auto& [name, e] : nodes) n[name] = entry_json(e);
-    return {{"global", global ? entry_json(*global) : json(nullptr)}, {"nodes", n}};
+    json d = json::object();
+    for (const auto& [name, e] : down)
+        d[name] = {{"epoch", e.epoch}, {"at", e.at}, {"by", e.by}, {"reason", e.reason}};
+    return {{"global", global ? entry_json(*global) : json(nullptr)},
+            {"nodes", n},
+            {"confirmed_down", d}};
 }
 
 Maintenance Maintenance::from_json(const json& j) {
@@ -49,6 +54,10 @@ Maintenance Maintenance::from_json(const json& j) {
     if (j.contains("nodes"))
         for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it)
             m.nodes[it.key()] = entry_from(it.value());
+    if (j.contains("confirmed_down"))
+        for (auto it = j["confirmed_down"].begin(); it != j["confirmed_down"].end(); ++it)
+            m.down[it.key()] = {it.value().at("epoch").get<uint64_t>(), it.value().value("at", 0.0),
+                                it.value().value("by", ""), it.value().value("reason", "")};
     return m;
 }
 

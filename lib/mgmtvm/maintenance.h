@@ -23,9 +23,19 @@ struct MaintEntry {
     bool active(double now) const { return !until || *until > now; }
 };
 
+// An operator's word that a node is really off (mgmtvm-maint confirm-down): the lease epoch it
+// held then may be taken before it expires, behind a fence. A later epoch is not covered.
+struct DownEntry {
+    uint64_t epoch = 0;
+    double at = 0;  // storage clock
+    std::string by;
+    std::string reason;
+};
+
 struct Maintenance {
     std::optional<MaintEntry> global;
     std::map<std::string, MaintEntry> nodes;
+    std::map<std::string, DownEntry> down;  // confirmed down, by node
 
     // What applies to `node` at `now`: global beats node.
     Maint effective(const std::string& node, double now) const;

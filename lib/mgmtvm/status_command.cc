@@ -189,6 +189,13 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     bool maint_on = maint.global && maint.global->active(now);
     table += fmt::format("maintenance: global {}{}\n", maint_on ? paint("on", "33") : "off",
                          maint_error.empty() ? "" : " (unreadable: " + maint_error + ")");
+    json down = json::object();
+    for (const auto& [name, e] : maint.down) {
+        table += fmt::format("confirmed down: {} (lease epoch {}, by {}{})\n", name, e.epoch, e.by,
+                             e.reason.empty() ? "" : ": " + e.reason);
+        down[name] = {{"epoch", e.epoch}, {"at", e.at}, {"by", e.by}, {"reason", e.reason}};
+    }
+    report.data["confirmed_down"] = down;
     report.text = table;
     report.data["nodes"] = nodes;
     report.data["lease"] = has_lease ? lease_json(lease) : json(nullptr);

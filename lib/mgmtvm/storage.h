@@ -50,6 +50,12 @@ class Storage {
     virtual VmLeaseOutcome lease_renew(double /*seconds*/) { return unsupported(); }
     // Gives this node's lease up cleanly, so the next holder needs no fencing.
     virtual VmLeaseOutcome lease_release() { return unsupported(); }
+    // Takes the lease from `held` (node and epoch), which an operator confirmed down
+    // (mgmtvm-maint confirm-down), before it expires: a new epoch for this node, or kBusy when
+    // the lease has moved on from that epoch. The caller fences before it starts the VM.
+    virtual VmLeaseOutcome lease_break(double /*seconds*/, const VmLease& /*held*/) {
+        return unsupported();
+    }
 
     // Cuts every client of the VM's volume except this node's off the storage, so that no
     // other copy of the VM can write another byte, whoever held the lease before. `epoch` is

@@ -121,6 +121,20 @@ void keep_lease(const MgmtvmConfig& cfg, Storage& storage, bool dry_run, NodeSta
         r.obs.here == Tri::kYes && st.renew_failures > 0 && lease_running_out(cfg, storage, st, r);
 }
 
+// A lease held by a node an operator confirmed down (under the epoch it held then) may be taken
+// now, behind a fence, instead of after it expires.
+void take_confirmed_down(const Maintenance& record, TickResult& r) {
+    if (r.obs.lease != LeaseView::kOther) return;
+    auto it = record.down.find(r.lease.info.node);
+    if (it == record.down.end() || it->second.epoch != r.lease.info.epoch) return;
+    r.break_from = r.lease.info;
+    r.obs.lease = LeaseView::kFree;
+    r.steps.push_back(fmt::format(
+        "lease: held by {} (epoch {}), confirmed down by {}: it may be taken behind a fence",
+        r.lease.info.node, r.lease.info.epoch,
+        it->second.by.empty() ? "an operator" : it->second.by));
+}
+
 // Before a start: own the lease, and unless this node knows every other client of the VM's
 // volume is cut off under its epoch, fence them all. What must be fenced is never only in
 // memory: a start under an epoch this node has not recorded as fenced fences first, so a tick
@@ -132,8 +146,9 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
     if (!storage.supports_lease()) return true;
     bool mine = r.obs.lease == LeaseView::kMine;
     VmLease previous = r.lease.info;
-    VmLeaseOutcome got = mine ? storage.lease_renew(cfg.lease_seconds())
-                              : storage.lease_acquire(cfg.lease_seconds());
+    VmLeaseOutcome got = mine           ? storage.lease_renew(cfg.lease_seconds())
+                         : r.break_from ? storage.lease_break(cfg.lease_seconds(), *r.break_from)
+                                        : storage.lease_acquire(cfg.lease_seconds());
     double left_s = got.info.expires - got.info.now;
     double need_s = (cfg.lease_ticks - 1) * cfg.lease_tick_s;
     if (got.status == VmLeaseStatus::kOk && left_s < need_s)
@@ -308,9 +323,11 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     if (r.obs.master == Tri::kYes)
         for (const PeerEntry& n : cfg.nodes)
             if (n.name != cfg.node) peers[n.name] = ask(n);
+    Maintenance record;
     try {
         MaintenanceStore maint(storage, cfg.state_dir);
-        r.obs.maint = maint.load().effective(cfg.node, storage.now());
+        record = maint.load();
+        r.obs.maint = record.effective(cfg.node, storage.now());
     } catch (const std::exception& e) {
         r.obs.maint = Maint::kUnknown;
         r.steps.push_back(fmt::format("maintenance unreadable: {}", e.what()));
@@ -334,7 +351,10 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     }
     r.obs.allow_unknown_peers = cfg.allow_unknown_peers;
     r.obs.sticky = cfg.sticky;
-    if (storage.supports_lease()) keep_lease(cfg, storage, dry_run, st, r);
+    if (storage.supports_lease()) {
+        keep_lease(cfg, storage, dry_run, st, r);
+        take_confirmed_down(record, r);
+    }
 
     r.decision = decide(r.obs);
     r.failed = r.decision.failed;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "mgmtvm/config.h"
@@ -20,8 +21,9 @@ struct TickResult {
     Decision decision;
     std::map<std::string, StorageAnswer> storage;       // "service", "volume", "master" as asked
     std::map<std::string, virt::DomainStatus> domains;  // every node's answer
-    VmLeaseOutcome lease;            // the lease after this tick's renewal or read
-    std::vector<std::string> steps;  // what was done: "renewed lease epoch 4", "fenced ..."
+    VmLeaseOutcome lease;               // the lease after this tick's renewal or read
+    std::optional<VmLease> break_from;  // a holder an operator confirmed down: may be taken
+    std::vector<std::string> steps;     // what was done: "renewed lease epoch 4", "fenced ..."
     bool changed = false;
     bool failed = false;
     std::string msg;  // one line: what was seen, done and why

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 88
+plan 96
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -279,4 +279,22 @@ expect_eq "$(json .action),$(json .rule),$(json .observations.nodes.node2.state)
 run timeout 60 mgmtvm-status --config "$CONF"
 expect_match "$OUT" "node2 +ok +master +paused \\(operator\\)" "mgmtvm-status shows the pause and its reason"
 virsh -q -c "$(uri 2)" resume mgmt >/dev/null
+
+echo "# confirm-down: the operator's word that node2 is off lets the master take over at once"
+"$NODES" kill 2
+echo node3 >"$SIM/master"
+epoch=$(lease .epoch)
+tick node3
+expect_eq "$(json .rule),$(state node3)" "master-lease-held,absent" "node2 is silent and its lease live: node3 waits"
+run mgmtvm-maint --config "$CONF" --json confirm-down node3
+expect_eq "$RC,$(json .msg)" "1,node3 does not hold the lease (held by node2): nothing to take over" "confirming a node that holds no lease changes nothing"
+run mgmtvm-maint --config "$CONF" --json confirm-down node2 --reason "PDU switched off"
+expect_eq "$RC" 0 "confirm-down node2 exits 0"
+expect_match "$(json .msg)" "confirmed node2 down: the master may take its lease \\(epoch $epoch\\)" "and says what follows"
+tick node3
+expect_eq "$(json .action),$(state node3),$(lease .node),$(lease .epoch)" "start,running,node3,$((epoch + 1))" "node3 takes the lease over before it expires and starts the VM"
+expect_match "$(json '.steps | join(";")')" "confirmed down by node1" "the trace says on whose word"
+expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "$((epoch + 1)) by node3" "behind a fence"
+run timeout 60 mgmtvm-status --config "$CONF"
+expect_match "$OUT" "confirmed down: node2 \\(lease epoch $epoch, by node1: PDU switched off\\)" "mgmtvm-status shows the confirmation"
 done_testing
