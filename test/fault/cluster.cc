@@ -105,7 +105,8 @@ void Cluster::reset(int count, int schedule, std::mt19937& rng) {
         {"storage", {{"backend", "sim"}, {"dir", dir_ + "/sim"}, {"timeout_s", kStorageTimeoutS}}},
         {"lease", {{"ticks", kLeaseTicks}, {"tick_s", kTickS}}},
         {"deadlines", {{"tick_s", kTickDeadlineS}, {"peer_s", kPeerS}, {"stop_s", 0.2}}},
-        {"state_dir", dir_ + "/state"}};
+        {"state_dir", dir_ + "/state"},
+        {"placement", o_.placement}};
     storkit::write_file_atomic(config(), cfg.dump(2));
     maint_ = {{"global", nullptr}, {"nodes", nlohmann::json::object()}};
     writers_ = std::make_unique<Writers>(o_.bin + "/mgmtvm_fault_writer", dir_ + "/sim");
@@ -235,6 +236,7 @@ void Cluster::observe() {
     // Stopped copies first: a copy that replaced another within a round writes after it.
     for (Node* n : gone) writers_->stop(n->client), n->running = false, n->client = 0;
     for (Node* n : started) n->client = writers_->start(n->name), n->running = true;
+    starts_ += static_cast<long>(started.size());
 }
 
 void Cluster::advance() {

@@ -35,6 +35,7 @@ struct Options {
     int schedules = 200, first = 0;
     unsigned seed = 1;
     bool verbose = false;
+    std::string placement = "sticky";  // the config's placement policy
 };
 
 // Runs scripts/testbed/libvirt-nodes with the pool under WORK/lv; throws on failure.
@@ -81,7 +82,9 @@ class Cluster {
     Writers& writers() { return *writers_; }
     WriteLog& log() { return *log_; }
     long unanswered() const { return unanswered_; }  // oracle questions that got no answer
-    long unknown() const { return unknown_; }        // nodes the oracle could not tell at all
+    long starts() const { return starts_; }          // copies of the VM the oracle saw start
+    const std::string& placement() const { return o_.placement; }
+    long unknown() const { return unknown_; }  // nodes the oracle could not tell at all
     void explain() const;
 
   private:
@@ -118,7 +121,7 @@ class Cluster {
     std::unique_ptr<Writers> writers_;
     std::unique_ptr<WriteLog> log_;
     nlohmann::json maint_;  // the maintenance record the harness wrote last
-    long unanswered_ = 0, unknown_ = 0;
+    long unanswered_ = 0, unknown_ = 0, starts_ = 0;
 };
 
 }  // namespace fault

@@ -325,6 +325,7 @@ void print_summary(const Totals& t, const std::vector<std::string>& rules, const
     for (const auto& [k, v] : t.unexpected_by_kind) fmt::print("  unexpected: {}: {}\n", k, v);
     fmt::print("oracle: questions re-asked {}  never answered {}  harness failures {}\n",
                c.unanswered(), c.unknown(), t.harness_failures);
+    fmt::print("VM starts seen (placement {}): {}\n", c.placement(), c.starts());
 }
 
 }  // namespace
@@ -338,6 +339,8 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "Seed of the run");
     app.add_option("--first", o.first, "Index of the first schedule (to replay one)");
     app.add_flag("-v", o.verbose, "Print every fault");
+    app.add_option("--placement", o.placement, "The config's placement policy")
+        ->check(CLI::IsMember({"sticky", "follow-master"}));
     CLI11_PARSE(app, argc, argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // CTest's log shows each line as it comes
     // Paths go into configs read by other processes: "--src ." must not become a relative path.
