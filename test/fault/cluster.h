@@ -112,6 +112,7 @@ class Cluster {
     std::string hang_toggle(Node& n);
     std::string maintenance(Node& n);
     std::string cluster_power_loss(Node& n);
+    std::string state_corrupted(Node& n);
 
     const Options& o_;
     std::mt19937* rng_ = nullptr;

@@ -49,6 +49,7 @@ std::string Cluster::inject() {
         {2, &Cluster::hang_toggle},
         {2, &Cluster::maintenance},
         {1, &Cluster::cluster_power_loss},
+        {1, &Cluster::state_corrupted},
     };
     int total = 0;
     for (const auto& f : kFaults) total += f.weight;
@@ -105,14 +106,23 @@ std::string Cluster::libvirtd_continues(Node& n) {
     return "libvirtd continued";
 }
 
-// This was "libvirtd killed and restarted". The test driver keeps its domains inside the daemon,
-// so they die with it, where qemu would outlive libvirtd: that is a node power cycle, and it is
-// named as one.
+// A libvirtd restart that keeps the VM cannot be played: the test driver keeps its domains
+// inside the daemon, so they die with it, where qemu would outlive libvirtd. Killing the daemon
+// is a node power cycle, and it is named as one; a daemon that stops answering while its VM
+// runs is "libvirtd stopped".
 std::string Cluster::power_cycle(Node& n) {
     if (n.dead) return "none";
     power(n, false);
     power(n, true);
     return "node power cycle";
+}
+
+// The node's state file is torn (a disk error, an editor): the next tick must start afresh and
+// fence before any start, since what it had fenced is forgotten.
+std::string Cluster::state_corrupted(Node& n) {
+    std::string path = fmt::format("{}/state/mgmtvm.{}.json", dir_, n.name);
+    storkit::write_file_atomic(path, "{\"renew_failures\": 0, \"fenced_ep");
+    return "state file corrupted";
 }
 
 std::string Cluster::power_toggle(Node& n) {

@@ -55,6 +55,13 @@ void on_closed_stdout(int) {
 constexpr int kFaultRounds = 10;  // ticks with faults, then the cluster is healed
 constexpr int kRecoveryLimit = kLeaseTicks + 2;
 
+// What the harness did to one node before a round, as far as a tick may fail for it.
+struct Disturbance {
+    bool libvirt = false;                        // its own libvirt frozen or stalled
+    bool fence = false;                          // fencing made to fail, answer unknown or late
+    std::map<std::string, std::string> storage;  // its storage parts made to fail ("lease")
+};
+
 struct Totals {
     long schedules = 0, failed_schedules = 0, ticks = 0, faults = 0;
     long conflicts = 0, raw_overlaps = 0, recovery_failures = 0, harness_failures = 0;
@@ -116,7 +123,7 @@ class Schedule {
     void fail(const std::string& what);
     void check(const char* phase, int round);
     void ticks(const char* phase, int round, bool faults);
-    void judge(const TickRun& r, bool disturbed, bool fence_faulty, const char* phase, int round);
+    void judge(const TickRun& r, const Disturbance& d, const char* phase, int round);
 
     Cluster& c_;
     const Options& o_;
@@ -155,9 +162,12 @@ void Schedule::check(const char* phase, int round) {
 
 // Whether a tick's end is a failure. A tick may report failure (exit 1) for what the harness did
 // to its node, and only then: its own libvirt was frozen or stalled (the blind rules, or a start
-// or stop that found no answer), or fencing was made to fail (a start that must fence first).
-// Anything else that is not exit 0, a crash, and a tick past its deadline are unexpected.
-bool excused(const std::string& out, bool disturbed, bool fence_faulty) {
+// or stop that found no answer), fencing was made to fail (a start that must fence first), its
+// shared store fails (the maintenance record cannot be read) or its lease does (a start that
+// cannot take or renew the lease). Two nodes' ticks may also race for a free lease in one round:
+// the loser's start fails with the lease held by the winner. Anything else that is not exit 0,
+// a crash, and a tick past its deadline are unexpected.
+bool excused(const std::string& out, const Disturbance& d) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(out);
@@ -167,14 +177,16 @@ bool excused(const std::string& out, bool disturbed, bool fence_faulty) {
     std::string rule = j.value("rule", ""), action = j.value("action", ""),
                 msg = j.value("msg", "");
     if (rule == "service-down-blind" || rule == "master-blind" || rule == "slave-blind")
-        return disturbed;
-    if (msg.find("not starting: fencing") != std::string::npos) return fence_faulty;
-    if (msg.find(": " + action + " failed: ") != std::string::npos) return disturbed;
+        return d.libvirt;
+    if (rule == "maintenance-unknown") return d.storage.count("shared") > 0;
+    if (msg.find("not starting: fencing") != std::string::npos) return d.fence;
+    if (msg.find("not starting: lease not") != std::string::npos)
+        return d.storage.count("lease") > 0 || msg.find(": held by ") != std::string::npos;
+    if (msg.find(": " + action + " failed: ") != std::string::npos) return d.libvirt;
     return false;
 }
 
-void Schedule::judge(const TickRun& r, bool disturbed, bool fence_faulty, const char* phase,
-                     int round) {
+void Schedule::judge(const TickRun& r, const Disturbance& d, const char* phase, int round) {
     ++t_.ticks;
     last_secs_[r.node] = r.secs;
     try {
@@ -203,7 +215,7 @@ void Schedule::judge(const TickRun& r, bool disturbed, bool fence_faulty, const 
         kind = fmt::format("crashed (signal {})", r.signal);
     else if (r.secs > kTickDeadlineS + 1 || msg.find("exceeded its deadline") != std::string::npos)
         kind = "ran to its deadline";
-    else if (r.exit_code == 1 && excused(r.out, disturbed, fence_faulty))
+    else if (r.exit_code == 1 && excused(r.out, d))
         kind = "";
     else if (r.exit_code == 1)
         kind = "exit 1 with no fault of the harness to explain it";
@@ -224,10 +236,12 @@ void Schedule::judge(const TickRun& r, bool disturbed, bool fence_faulty, const 
 // One round of ticks on every node, with a fault inside it at times.
 void Schedule::ticks(const char* phase, int round, bool faults) {
     MidTick mid = faults ? c_.plan_mid_tick(last_secs_) : MidTick{};
-    std::map<std::string, bool> disturbed;
-    bool fence_faulty = !c_.fence_healthy();
+    std::map<std::string, Disturbance> disturbed;
     for (const Node& n : c_.nodes()) {
-        disturbed[n.name] = n.frozen || (mid.kind == MidTick::kStallDaemon && mid.node == n.name);
+        Disturbance& d = disturbed[n.name];
+        d.libvirt = n.frozen || (mid.kind == MidTick::kStallDaemon && mid.node == n.name);
+        d.fence = !c_.fence_healthy();
+        d.storage = n.storage;
     }
     std::vector<TickRun> runs = c_.tick_all(mid);
     if (mid.kind != MidTick::kNone) {
@@ -242,7 +256,7 @@ void Schedule::ticks(const char* phase, int round, bool faults) {
         if (o_.verbose)
             fmt::print("  schedule {} round {}: {} on {}\n", index_, round, kind, mid.node);
     }
-    for (const TickRun& r : runs) judge(r, disturbed[r.node], fence_faulty, phase, round);
+    for (const TickRun& r : runs) judge(r, disturbed[r.node], phase, round);
 }
 
 void Schedule::run() {
