@@ -102,7 +102,7 @@ void Cluster::reset(int count, int schedule, std::mt19937& rng) {
         {"node", "node1"},
         {"vm", {{"name", "mgmt"}, {"domain_xml", o_.src + "/test/fixtures/mgmt.xml"}}},
         {"nodes", nodes},
-        {"storage", {{"backend", "sim"}, {"dir", dir_ + "/sim"}, {"timeout_s", kStorageTimeoutS}}},
+        {"storage", storage_config()},
         {"lease", {{"ticks", kLeaseTicks}, {"tick_s", kTickS}}},
         {"deadlines", {{"tick_s", kTickDeadlineS}, {"peer_s", kPeerS}, {"stop_s", 0.2}}},
         {"state_dir", dir_ + "/state"},
@@ -111,6 +111,20 @@ void Cluster::reset(int count, int schedule, std::mt19937& rng) {
     maint_ = {{"global", nullptr}, {"nodes", nlohmann::json::object()}};
     writers_ = std::make_unique<Writers>(o_.bin + "/mgmtvm_fault_writer", dir_ + "/sim");
     log_ = std::make_unique<WriteLog>(dir_ + "/sim");
+}
+
+nlohmann::json Cluster::storage_config() const {
+    std::string sim = dir_ + "/sim";
+    if (o_.backend == "sim")
+        return {{"backend", "sim"}, {"dir", sim}, {"timeout_s", kStorageTimeoutS}};
+    std::string tool = o_.src + "/test/fixtures/stor-sim";
+    auto cmd = [&](const char* what) { return nlohmann::json::array({tool, sim, what}); };
+    // A process per question: a deadline with room for start-up under load, still short of
+    // a "slow" answer.
+    return {{"backend", "command"},           {"service_health", cmd("service")},
+            {"volume_health", cmd("volume")}, {"is_master", cmd("master")},
+            {"shared_get", cmd("get")},       {"shared_put", cmd("put")},
+            {"timeout_s", kSlowS / 2}};
 }
 
 void Cluster::freeze(Node& n, bool on) {

@@ -36,6 +36,9 @@ struct Options {
     unsigned seed = 1;
     bool verbose = false;
     std::string placement = "sticky";  // the config's placement policy
+    // "sim", or "command": the sim's directory through test/fixtures/stor-sim, with no lease
+    // (and so no fencing): the published flow's safe behaviour.
+    std::string backend = "sim";
 };
 
 // Runs scripts/testbed/libvirt-nodes with the pool under WORK/lv; throws on failure.
@@ -84,11 +87,13 @@ class Cluster {
     long unanswered() const { return unanswered_; }  // oracle questions that got no answer
     long starts() const { return starts_; }          // copies of the VM the oracle saw start
     const std::string& placement() const { return o_.placement; }
+    const std::string& backend() const { return o_.backend; }
     long unknown() const { return unknown_; }  // nodes the oracle could not tell at all
     void explain() const;
 
   private:
     std::string uri(const Node& n) const;
+    nlohmann::json storage_config() const;
     pid_t daemon_pid(const Node& n) const;
     size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(*rng_); }
     enum class Election { kKeep, kMove };

@@ -339,7 +339,8 @@ void print_summary(const Totals& t, const std::vector<std::string>& rules, const
     for (const auto& [k, v] : t.unexpected_by_kind) fmt::print("  unexpected: {}: {}\n", k, v);
     fmt::print("oracle: questions re-asked {}  never answered {}  harness failures {}\n",
                c.unanswered(), c.unknown(), t.harness_failures);
-    fmt::print("VM starts seen (placement {}): {}\n", c.placement(), c.starts());
+    fmt::print("VM starts seen (backend {}, placement {}): {}\n", c.backend(), c.placement(),
+               c.starts());
 }
 
 }  // namespace
@@ -355,6 +356,9 @@ int main(int argc, char** argv) {
     app.add_flag("-v", o.verbose, "Print every fault");
     app.add_option("--placement", o.placement, "The config's placement policy")
         ->check(CLI::IsMember({"sticky", "follow-master"}));
+    app.add_option("--backend", o.backend,
+                   "sim (lease and fencing), or command (the sim's files, no lease)")
+        ->check(CLI::IsMember({"sim", "command"}));
     CLI11_PARSE(app, argc, argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // CTest's log shows each line as it comes
     // Paths go into configs read by other processes: "--src ." must not become a relative path.
