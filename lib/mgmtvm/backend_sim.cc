@@ -147,6 +147,26 @@ std::string late(const SimStorageConfig& c, const char* what) {
 }
 
 // Runs one call on its own thread: an answer past the deadline is unknown.
+// Takes the lease `l` for this node with a new epoch, if it is free, expired, already ours, or
+// still held by `confirmed_down` (that node and epoch, confirmed off by an operator).
+VmLeaseOutcome take_lease(const SimStorageConfig& c, const StorageContext& x, double seconds,
+                          VmLease& l, const std::optional<VmLease>& confirmed_down) {
+    bool as_confirmed =
+        confirmed_down && l.node == confirmed_down->node && l.epoch == confirmed_down->epoch;
+    if (l.live() && l.node != x.node && !as_confirmed)
+        return {VmLeaseStatus::kBusy, l, fmt::format("held by {} (epoch {})", l.node, l.epoch)};
+    l.node = x.node;
+    l.epoch += 1;
+    l.expires = l.now + seconds;
+    l.released = false;
+    write_lease(c.dir, l);
+    if (as_confirmed)
+        return {VmLeaseStatus::kOk, l,
+                fmt::format("acquired epoch {} from {}, confirmed down", l.epoch,
+                            confirmed_down->node)};
+    return {VmLeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
+}
+
 StorageAnswer answer_in_time(const SimStorageConfig& c, const char* what,
                              std::function<StorageAnswer()> fn) {
     std::optional<StorageAnswer> a = call_with_deadline<StorageAnswer>(std::move(fn), c.timeout);
@@ -214,34 +234,15 @@ VmLeaseOutcome SimStorage::lease_read() {
 
 VmLeaseOutcome SimStorage::lease_acquire(double seconds) {
     return lease_in_time(cfg_, ctx_, "lease acquire", [c = cfg_, x = ctx_, seconds](VmLease& l) {
-        if (l.live() && l.node != x.node)
-            return VmLeaseOutcome{VmLeaseStatus::kBusy, l,
-                                  fmt::format("held by {} (epoch {})", l.node, l.epoch)};
-        l.node = x.node;
-        l.epoch += 1;
-        l.expires = l.now + seconds;
-        l.released = false;
-        write_lease(c.dir, l);
-        return VmLeaseOutcome{VmLeaseStatus::kOk, l, fmt::format("acquired epoch {}", l.epoch)};
+        return take_lease(c, x, seconds, l, std::nullopt);
     });
 }
 
 VmLeaseOutcome SimStorage::lease_break(double seconds, const VmLease& held) {
-    return lease_in_time(
-        cfg_, ctx_, "lease break", [c = cfg_, x = ctx_, seconds, held](VmLease& l) {
-            bool as_confirmed = l.node == held.node && l.epoch == held.epoch;
-            if (l.live() && l.node != x.node && !as_confirmed)
-                return VmLeaseOutcome{VmLeaseStatus::kBusy, l,
-                                      fmt::format("held by {} (epoch {})", l.node, l.epoch)};
-            l.node = x.node;
-            l.epoch += 1;
-            l.expires = l.now + seconds;
-            l.released = false;
-            write_lease(c.dir, l);
-            return VmLeaseOutcome{
-                VmLeaseStatus::kOk, l,
-                fmt::format("acquired epoch {} from {}, confirmed down", l.epoch, held.node)};
-        });
+    return lease_in_time(cfg_, ctx_, "lease break",
+                         [c = cfg_, x = ctx_, seconds, held](VmLease& l) {
+                             return take_lease(c, x, seconds, l, held);
+                         });
 }
 
 VmLeaseOutcome SimStorage::lease_renew(double seconds) {
