@@ -1,6 +1,7 @@
 #include "mgmtvm/reconcile.h"
 
 #include <catch2/catch.hpp>
+#include <functional>
 
 using namespace storkit;
 
@@ -111,46 +112,16 @@ TEST_CASE("published flow: every combination has a rule, and the safety properti
     CHECK(combos == 729);
 }
 
-TEST_CASE("only the master's decision depends on where else the VM runs") {
-    // The tick asks the other nodes only when this node is the master; this is what makes
-    // that safe: for every other observation, every peer answer gives the same decision.
-    const Tri all[] = {Y, N, U};
-    const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
-                                LeaseView::kOther, LeaseView::kUnknown, LeaseView::kLapsed};
-    const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode, Maint::kUnknown};
-    long checked = 0;
-    for (Tri s : all)
-        for (Tri v : all)
-            for (Tri m : {N, U})
-                for (Tri h : all)
-                    for (LeaseView l : leases)
-                        for (Maint mt : maints)
-                            for (bool overdue : {false, true})
-                                for (int flags = 0; flags < 4; ++flags) {
-                                    bool allow = flags & 1, sticky = flags & 2;
-                                    std::string rule;
-                                    for (Tri p : all) {
-                                        Observations o = obs(s, v, m, h, {p});
-                                        o.lease = l;
-                                        o.maint = mt;
-                                        o.renew_overdue = overdue;
-                                        o.allow_unknown_peers = allow;
-                                        o.sticky = sticky;
-                                        Decision d = decide(o);
-                                        if (rule.empty()) rule = d.rule;
-                                        CHECK(d.rule == rule);
-                                        ++checked;
-                                    }
-                                }
-    CHECK(checked == 3 * 3 * 2 * 3 * 6 * 4 * 2 * 4 * 3);
-}
+namespace {
 
-TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
+// Calls `fn` with every combination of every observation the decision reads (one peer), and
+// returns how many there were.
+long for_each_observation(const std::function<void(const Observations&)>& fn) {
     const Tri all[] = {Y, N, U};
     const LeaseView leases[] = {LeaseView::kOff,   LeaseView::kFree,    LeaseView::kMine,
                                 LeaseView::kOther, LeaseView::kUnknown, LeaseView::kLapsed};
     const Maint maints[] = {Maint::kNone, Maint::kGlobal, Maint::kNode, Maint::kUnknown};
-    long combos = 0;
+    long n = 0;
     for (Tri s : all)
         for (Tri v : all)
             for (Tri m : all)
@@ -158,57 +129,74 @@ TEST_CASE("with lease and maintenance: every combination has a rule, and starts 
                     for (Tri p : all)
                         for (LeaseView l : leases)
                             for (Maint mt : maints)
-                                for (bool overdue : {false, true})
-                                    for (int flags = 0; flags < 8; ++flags) {
-                                        bool allow = flags & 1, sticky = flags & 2,
-                                             paused = flags & 4;
-                                        Observations o = obs(s, v, m, h, {p});
-                                        o.lease = l;
-                                        o.maint = mt;
-                                        o.renew_overdue = overdue;
-                                        o.allow_unknown_peers = allow;
-                                        o.sticky = sticky;
-                                        o.paused_io = paused;
-                                        Decision d = decide(o);
-                                        ++combos;
-                                        REQUIRE(d.rule != "no-rule");
-                                        if (mt == Maint::kGlobal || mt == Maint::kUnknown)
-                                            CHECK(d.action == Action::kNone);
-                                        if (mt == Maint::kUnknown) CHECK(d.failed);
-                                        if (d.action == Action::kStop) CHECK(h == Y);
-                                        // Sticky keeps a copy only under this node's lease,
-                                        // on healthy storage.
-                                        if (d.rule == "sticky-keep")
-                                            CHECK((sticky && l == LeaseView::kMine && s == Y &&
-                                                   v == Y && !overdue));
-                                        if (!sticky) CHECK(d.rule != "sticky-keep");
-                                        // Resume only a copy paused by an I/O error that stays
-                                        // here, on healthy storage, under this node's lease.
-                                        if (d.action == Action::kResume)
-                                            CHECK(
-                                                (paused && h == Y && s == Y && v == Y &&
-                                                 mt == Maint::kNone && !overdue &&
-                                                 (l == LeaseView::kMine || l == LeaseView::kOff)));
-                                        // A copy whose disk another holder may have fenced
-                                        // is never kept.
-                                        if (l == LeaseView::kLapsed && h == Y && s == Y &&
-                                            mt != Maint::kGlobal && mt != Maint::kUnknown)
-                                            CHECK(d.action == Action::kStop);
-                                        if (d.action != Action::kStart) continue;
-                                        CHECK(mt == Maint::kNone);
-                                        CHECK((s == Y && v == Y && m == Y && h == N));
-                                        CHECK(p != Y);  // a peer that runs it: never
-                                        // A silent peer: only with the lease free (lapsed is
-                                        // free too) or ours, or by the explicit
-                                        // published-behaviour switch.
-                                        if (p == U)
-                                            CHECK((l == LeaseView::kFree || l == LeaseView::kMine ||
-                                                   l == LeaseView::kLapsed ||
-                                                   (l == LeaseView::kOff && allow)));
-                                        CHECK(l != LeaseView::kOther);
-                                        CHECK(l != LeaseView::kUnknown);
-                                    }
-    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 2 * 8);
+                                for (int flags = 0; flags < 16; ++flags) {
+                                    Observations o = obs(s, v, m, h, {p});
+                                    o.lease = l;
+                                    o.maint = mt;
+                                    o.renew_overdue = flags & 1;
+                                    o.allow_unknown_peers = flags & 2;
+                                    o.sticky = flags & 4;
+                                    o.paused_io = flags & 8;
+                                    fn(o);
+                                    ++n;
+                                }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("only the master's decision depends on where else the VM runs") {
+    // The tick asks the other nodes only when this node is the master; this is what makes
+    // that safe: for every other observation, every peer answer gives the same decision.
+    for_each_observation([](const Observations& o) {
+        if (o.master == Y) return;
+        std::string rule = decide(o).rule;
+        for (Tri p : {Y, N, U}) {
+            Observations other = o;
+            other.peers = {{"node2", p}};
+            CHECK(decide(other).rule == rule);
+        }
+    });
+}
+
+TEST_CASE("with lease and maintenance: every combination has a rule, and starts are safe") {
+    long combos = for_each_observation([](const Observations& o) {
+        Decision d = decide(o);
+        Tri p = o.peers[0].running;
+        LeaseView l = o.lease;
+        REQUIRE(d.rule != "no-rule");
+        if (o.maint == Maint::kGlobal || o.maint == Maint::kUnknown)
+            CHECK(d.action == Action::kNone);
+        if (o.maint == Maint::kUnknown) CHECK(d.failed);
+        if (d.action == Action::kStop) CHECK(o.here == Y);
+        // Sticky keeps a copy only under this node's lease, on healthy storage.
+        if (d.rule == "sticky-keep")
+            CHECK((o.sticky && l == LeaseView::kMine && o.service == Y && o.volume == Y &&
+                   !o.renew_overdue));
+        if (!o.sticky) CHECK(d.rule != "sticky-keep");
+        // Resume only a copy paused by an I/O error that stays here, on healthy storage, under
+        // this node's lease.
+        if (d.action == Action::kResume)
+            CHECK((o.paused_io && o.here == Y && o.service == Y && o.volume == Y &&
+                   o.maint == Maint::kNone && !o.renew_overdue &&
+                   (l == LeaseView::kMine || l == LeaseView::kOff)));
+        // A copy whose disk another holder may have fenced is never kept.
+        if (l == LeaseView::kLapsed && o.here == Y && o.service == Y && o.maint != Maint::kGlobal &&
+            o.maint != Maint::kUnknown)
+            CHECK(d.action == Action::kStop);
+        if (d.action != Action::kStart) return;
+        CHECK(o.maint == Maint::kNone);
+        CHECK((o.service == Y && o.volume == Y && o.master == Y && o.here == N));
+        CHECK(p != Y);  // a peer that runs it: never
+        // A silent peer: only with the lease free (lapsed is free too) or ours, or by the
+        // explicit published-behaviour switch.
+        if (p == U)
+            CHECK((l == LeaseView::kFree || l == LeaseView::kMine || l == LeaseView::kLapsed ||
+                   (l == LeaseView::kOff && o.allow_unknown_peers)));
+        CHECK(l != LeaseView::kOther);
+        CHECK(l != LeaseView::kUnknown);
+    });
+    CHECK(combos == 3 * 3 * 3 * 3 * 3 * 6 * 4 * 16);
 }
 
 TEST_CASE("lease and maintenance rows") {
