@@ -190,8 +190,8 @@ MidTick Cluster::plan_mid_tick(const std::map<std::string, double>& last_secs) {
     if (takeover_ahead && r < 0.6) {
         m.kind = MidTick::kKillAfterLease;
     } else if (r < 0.15) {
-        m.kind = std::array{MidTick::kKillTick, MidTick::kKillAfterLease,
-                            MidTick::kStallDaemon}[pick(3)];
+        m.kind = std::array{MidTick::kKillTick, MidTick::kKillAfterLease, MidTick::kStallDaemon,
+                            MidTick::kDeadline}[pick(4)];
     } else {
         return m;
     }
@@ -212,6 +212,19 @@ MidTick Cluster::plan_mid_tick(const std::map<std::string, double>& last_secs) {
     auto it = last_secs.find(n->name);
     double secs = it == last_secs.end() ? 0.1 : it->second;
     m.at = milliseconds(pick(std::max<size_t>(1, static_cast<size_t>(secs * 1100))));
+    if (m.kind == MidTick::kDeadline) {
+        // The watchdog must fire inside the tick: a deadline within its last duration, and a
+        // peer deadline short enough to fit in it.
+        // The watchdog is armed once the config is read, and the process's own start-up counts
+        // in the tick's time: a deadline within its first third.
+        m.at = milliseconds(2 + pick(std::max<size_t>(1, static_cast<size_t>(secs * 300))));
+        double tick_s = static_cast<double>(m.at.count()) / 1000;
+        nlohmann::json cfg = nlohmann::json::parse(*storkit::read_file(config()));
+        cfg["deadlines"]["tick_s"] = tick_s;
+        cfg["deadlines"]["peer_s"] = std::min(kPeerS, tick_s / 2);
+        m.config = dir_ + "/mgmtvm.deadline.json";
+        storkit::write_file_atomic(m.config, cfg.dump(2));
+    }
     return m;
 }
 

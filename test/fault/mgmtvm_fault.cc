@@ -60,6 +60,7 @@ struct Disturbance {
     bool libvirt = false;                        // its own libvirt frozen or stalled
     bool fence = false;                          // fencing made to fail, answer unknown or late
     std::map<std::string, std::string> storage;  // its storage parts made to fail ("lease")
+    bool deadline = false;  // its tick ran with a deadline the harness cut short
 };
 
 struct Totals {
@@ -213,6 +214,8 @@ void Schedule::judge(const TickRun& r, const Disturbance& d, const char* phase, 
         kind = "killed by the harness past its deadline";
     else if (r.signal)
         kind = fmt::format("crashed (signal {})", r.signal);
+    else if (d.deadline && r.exit_code == 1)
+        kind = "";  // its watchdog, or what a peer deadline cut that short left unanswered
     else if (r.secs > kTickDeadlineS + 1 || msg.find("exceeded its deadline") != std::string::npos)
         kind = "ran to its deadline";
     else if (r.exit_code == 1 && excused(r.out, d))
@@ -242,13 +245,15 @@ void Schedule::ticks(const char* phase, int round, bool faults) {
         d.libvirt = n.frozen || (mid.kind == MidTick::kStallDaemon && mid.node == n.name);
         d.fence = !c_.fence_healthy();
         d.storage = n.storage;
+        d.deadline = mid.kind == MidTick::kDeadline && mid.node == n.name;
     }
     std::vector<TickRun> runs = c_.tick_all(mid);
     if (mid.kind != MidTick::kNone) {
         std::string kind = mid.kind == MidTick::kKillTick ? "tick killed mid-run"
                            : mid.kind == MidTick::kKillAfterLease
                                ? "tick killed after taking the lease"
-                               : "libvirtd stalled mid-tick";
+                           : mid.kind == MidTick::kDeadline ? "tick ended by its own deadline"
+                                                            : "libvirtd stalled mid-tick";
         // One that came after the tick ended is listed, but not counted as a fault.
         if (!mid.landed) kind += " (missed)";
         t_.faults += mid.landed;

@@ -49,6 +49,7 @@ std::pair<std::string, uint64_t> lease_of(const std::string& file) {
 
 // Whether the mid-round fault is due: at its time, or once its node took the lease (a new epoch).
 bool due(const MidTick& mid, Clock::duration t, uint64_t epoch_before) {
+    if (mid.kind == MidTick::kDeadline) return false;  // the tick's own watchdog acts
     if (mid.kind != MidTick::kKillAfterLease) return t >= mid.at;
     std::pair<std::string, uint64_t> l = lease_of(mid.lease_file);
     return l.first == mid.node && l.second != epoch_before;
@@ -65,7 +66,9 @@ std::vector<TickRun> run_ticks(const std::string& tool, const std::string& confi
     for (size_t i = 0; i < nodes.size(); ++i) {
         runs[i].node = nodes[i];
         runs[i].spawned_at = storkit::now_seconds();
-        pids[i] = spawn_tick(tool, config, nodes[i], out_dir + "/tick." + nodes[i] + ".out",
+        bool own = mid.kind == MidTick::kDeadline && nodes[i] == mid.node;
+        pids[i] = spawn_tick(tool, own ? mid.config : config, nodes[i],
+                             out_dir + "/tick." + nodes[i] + ".out",
                              out_dir + "/tick." + nodes[i] + ".err");
     }
     bool mid_done = mid.kind == MidTick::kNone;
@@ -103,6 +106,8 @@ std::vector<TickRun> run_ticks(const std::string& tool, const std::string& confi
     for (TickRun& r : runs) {
         r.out = storkit::read_file(out_dir + "/tick." + r.node + ".out").value_or("");
         r.err = storkit::read_file(out_dir + "/tick." + r.node + ".err").value_or("");
+        if (mid.kind == MidTick::kDeadline && r.node == mid.node)
+            mid.landed = r.out.find("exceeded its deadline") != std::string::npos;
     }
     return runs;
 }

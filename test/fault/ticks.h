@@ -30,10 +30,13 @@ struct MidTick {
                           // took the lease (a new epoch): a crash between two steps of a start
         kStallDaemon,     // SIGSTOP of the node's libvirtd at `at`; the caller continues it
                           // after the round
+        kDeadline,        // the node's tick runs with `config`, whose deadlines.tick_s is `at`:
+                          // its own watchdog ends it mid-way
     } kind = kNone;
     std::string node;  // whose tick or libvirtd
     pid_t daemon = 0;  // kStallDaemon: that libvirtd
     std::string lease_file;
+    std::string config;               // kDeadline: the node's config for this round
     std::chrono::milliseconds at{0};  // after the start of the round
     bool landed = false;              // the node's tick was still running when the fault came
 };
