@@ -84,6 +84,7 @@ class SimStorage : public Storage {
     bool supports_shared() const override { return true; }
     std::optional<std::string> shared_read(const std::string& key) override;
     void shared_write(const std::string& key, const std::string& value) override;
+    std::optional<FileLock> shared_lock(const std::string& key) override;  // DIR/shared/.KEY.lock
 
     double now() const override;
 

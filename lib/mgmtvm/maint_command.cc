@@ -79,32 +79,36 @@ void mgmtvm_maint_command(const CommonOptions& common, const MaintOptions& opts,
     if (!opts.duration.empty()) for_s = parse_duration(opts.duration, "--for");
 
     MaintenanceStore store(*storage, cfg.state_dir);
-    Maintenance m = store.load();
     double now = storage->now();
     std::string scope = opts.global ? "global maintenance" : "maintenance of " + opts.node;
-    if (opts.verb == "set") {
-        MaintEntry e{for_s ? std::optional<double>(now + *for_s) : std::nullopt, opts.reason,
-                     cfg.node, now};
-        if (opts.global)
-            m.global = e;
-        else
-            m.nodes[opts.node] = e;
-        report.msg = fmt::format("{} {}{}", common.dry_run ? "would set" : "set", scope,
-                                 for_s ? fmt::format(" for {} s", *for_s) : " until cleared");
-        report.changed = !common.dry_run;
-    } else if (opts.verb == "confirm-down") {
-        confirm_down(*storage, cfg, opts, common.dry_run, now, m, report);
-    } else if (opts.verb == "clear") {
-        bool had = opts.global ? m.global.has_value() : m.nodes.count(opts.node) > 0;
-        if (opts.global)
-            m.global.reset();
-        else
-            m.nodes.erase(opts.node);
-        report.msg =
-            fmt::format("{} {}", had ? (common.dry_run ? "would clear" : "cleared") : "no", scope);
-        report.changed = had && !common.dry_run;
-    }
-    if (report.changed) store.save(m);
+    // Read, changed and written under the record's lock: two operators (or Ansible tasks) at
+    // once never lose each other's change.
+    auto change = [&](Maintenance& m) {
+        if (opts.verb == "set") {
+            MaintEntry e{for_s ? std::optional<double>(now + *for_s) : std::nullopt, opts.reason,
+                         cfg.node, now};
+            if (opts.global)
+                m.global = e;
+            else
+                m.nodes[opts.node] = e;
+            report.msg = fmt::format("{} {}{}", common.dry_run ? "would set" : "set", scope,
+                                     for_s ? fmt::format(" for {} s", *for_s) : " until cleared");
+            report.changed = !common.dry_run;
+        } else if (opts.verb == "confirm-down") {
+            confirm_down(*storage, cfg, opts, common.dry_run, now, m, report);
+        } else if (opts.verb == "clear") {
+            bool had = opts.global ? m.global.has_value() : m.nodes.count(opts.node) > 0;
+            if (opts.global)
+                m.global.reset();
+            else
+                m.nodes.erase(opts.node);
+            report.msg = fmt::format(
+                "{} {}", had ? (common.dry_run ? "would clear" : "cleared") : "no", scope);
+            report.changed = had && !common.dry_run;
+        }
+        return report.changed;
+    };
+    Maintenance m = opts.verb == "show" ? store.load() : store.update(change);
 
     nlohmann::json nodes = nlohmann::json::object();
     for (const auto& [name, e] : m.nodes) nodes[name] = entry_view(e, now);

@@ -1,5 +1,8 @@
 #include "mgmtvm/maintenance.h"
 
+#include <chrono>
+#include <thread>
+
 #include "core/error.h"
 #include "core/statefile.h"
 #include "mgmtvm/storage.h"
@@ -27,6 +30,21 @@ MaintEntry entry_from(const json& j) {
 }
 
 constexpr const char* kKey = "maintenance";
+
+// A writer holds the lock for milliseconds; one that holds it for longer has hung.
+FileLock lock_within(const std::string& path, std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        try {
+            return FileLock::try_acquire(path);
+        } catch (const LockedError&) {
+            if (std::chrono::steady_clock::now() >= until)
+                throw Error(fmt::format("{}: held by another writer for {} s", path,
+                                        timeout.count() / 1000.0));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+}
 
 }  // namespace
 
@@ -77,6 +95,17 @@ Maintenance MaintenanceStore::load() const {
     } catch (const std::exception& e) {
         throw Error(fmt::format("maintenance record in {}: {}", where(), e.what()));
     }
+}
+
+Maintenance MaintenanceStore::update(const std::function<bool(Maintenance&)>& change) const {
+    std::string dir = local_file_.substr(0, local_file_.rfind('/'));
+    make_dirs(dir);
+    FileLock here = lock_within(dir + "/maintenance.lock", std::chrono::seconds(10));
+    std::optional<FileLock> everywhere =
+        storage_.supports_shared() ? storage_.shared_lock(kKey) : std::nullopt;
+    Maintenance m = load();
+    if (change(m)) save(m);
+    return m;
 }
 
 void MaintenanceStore::save(const Maintenance& m) const {

@@ -3,6 +3,7 @@
 // an optional expiry so that a forgotten maintenance ends by itself.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -51,6 +52,11 @@ class MaintenanceStore {
     MaintenanceStore(Storage& storage, std::string state_dir);
     Maintenance load() const;
     void save(const Maintenance& m) const;
+    // Loads, lets `change` edit and saves the record, with every other writer held off: through
+    // the shared store's lock where it has one, and a lock in the state directory always (so
+    // that at least two writers on this machine never lose each other's change). `change`
+    // returns whether to save.
+    Maintenance update(const std::function<bool(Maintenance&)>& change) const;
     std::string where() const;
 
   private:

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/config_file.h"
+#include "core/statefile.h"
 #include "core/tri.h"
 #include "mgmtvm/vm_lease.h"
 
@@ -69,6 +70,10 @@ class Storage {
     virtual bool supports_shared() const { return false; }
     virtual std::optional<std::string> shared_read(const std::string& key);
     virtual void shared_write(const std::string& key, const std::string& value);
+    // Holds record `key` against other writers on every node until the lock is dropped, for a
+    // read-modify-write; nullopt when the store cannot lock (its writers are serialized on
+    // this machine only). Throws Error when it cannot get the lock in time.
+    virtual std::optional<FileLock> shared_lock(const std::string& /*key*/) { return std::nullopt; }
 
     // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
     virtual double now() const;

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 96
+plan 97
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -297,4 +297,19 @@ expect_match "$(json '.steps | join(";")')" "confirmed down by node1" "the trace
 expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "$((epoch + 1)) by node3" "behind a fence"
 run timeout 60 mgmtvm-status --config "$CONF"
 expect_match "$OUT" "confirmed down: node2 \\(lease epoch $epoch, by node1: PDU switched off\\)" "mgmtvm-status shows the confirmation"
+
+echo "# operators changing maintenance at once never lose each other's change"
+lost=0
+for round in 1 2 3 4 5; do
+    pids=()
+    for n in node1 node2 node3 node1 node2 node3; do
+        "$STORKIT_BIN/mgmtvm-maint" --config "$CONF" set --node $n --for 1h --reason "round $round" >/dev/null 2>&1 &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    run mgmtvm-maint --config "$CONF" show --json
+    [ "$(json '.maintenance.nodes | keys | join(",")')" = "node1,node2,node3" ] || lost=$((lost + 1))
+    for n in node1 node2 node3; do "$STORKIT_BIN/mgmtvm-maint" --config "$CONF" clear --node $n >/dev/null; done
+done
+expect_eq "$lost" 0 "5 rounds of 6 concurrent mgmtvm-maint set: every node's entry kept"
 done_testing
