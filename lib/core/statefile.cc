@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "core/error.h"
 #include "core/fd.h"
@@ -96,6 +97,20 @@ FileLock FileLock::try_acquire(const std::string& path) {
         throw Error(fmt::format("{}: flock: {}", path, errno_text(errno)));
     }
     return FileLock(std::move(fd));
+}
+
+FileLock FileLock::acquire_within(const std::string& path, std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        try {
+            return try_acquire(path);
+        } catch (const LockedError&) {
+            if (std::chrono::steady_clock::now() >= until)
+                throw Error(fmt::format("{}: held by another writer for {} s", path,
+                                        timeout.count() / 1000.0));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
 }
 
 FileLock FileLock::acquire(const std::string& path) {

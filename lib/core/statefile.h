@@ -1,6 +1,7 @@
 // Files that survive a crash: atomic replacement, and an exclusive lock for "one run at a time".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ class FileLock {
     static FileLock try_acquire(const std::string& path);
     // Blocking, for short critical sections shared by concurrent processes.
     static FileLock acquire(const std::string& path);
+    // Waits up to `timeout` for a holder that should let go in milliseconds; past it (the holder
+    // hung) throws Error naming the path.
+    static FileLock acquire_within(const std::string& path, std::chrono::milliseconds timeout);
     FileLock(FileLock&& other) noexcept = default;
     FileLock& operator=(FileLock&&) = delete;
     FileLock(const FileLock&) = delete;

@@ -304,18 +304,7 @@ void SimStorage::shared_write(const std::string& key, const std::string& value) 
 std::optional<FileLock> SimStorage::shared_lock(const std::string& key) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
     make_dirs(cfg_.dir + "/shared");
-    std::string path = cfg_.dir + "/shared/." + key + ".lock";
-    auto until = std::chrono::steady_clock::now() + cfg_.timeout;
-    for (;;) {
-        try {
-            return FileLock::try_acquire(path);
-        } catch (const LockedError&) {
-            if (std::chrono::steady_clock::now() >= until)
-                throw Error(fmt::format("sim: shared record {} held by another writer for {} s",
-                                        key, cfg_.timeout.count() / 1000.0));
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-    }
+    return FileLock::acquire_within(cfg_.dir + "/shared/." + key + ".lock", cfg_.timeout);
 }
 
 // The disk. Small text files rewritten under DIR/disk/lock; the log is appended with one

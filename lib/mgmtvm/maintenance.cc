@@ -1,7 +1,6 @@
 #include "mgmtvm/maintenance.h"
 
 #include <chrono>
-#include <thread>
 
 #include "core/error.h"
 #include "core/statefile.h"
@@ -30,21 +29,6 @@ MaintEntry entry_from(const json& j) {
 }
 
 constexpr const char* kKey = "maintenance";
-
-// A writer holds the lock for milliseconds; one that holds it for longer has hung.
-FileLock lock_within(const std::string& path, std::chrono::milliseconds timeout) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        try {
-            return FileLock::try_acquire(path);
-        } catch (const LockedError&) {
-            if (std::chrono::steady_clock::now() >= until)
-                throw Error(fmt::format("{}: held by another writer for {} s", path,
-                                        timeout.count() / 1000.0));
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-    }
-}
 
 }  // namespace
 
@@ -100,7 +84,8 @@ Maintenance MaintenanceStore::load() const {
 Maintenance MaintenanceStore::update(const std::function<bool(Maintenance&)>& change) const {
     std::string dir = local_file_.substr(0, local_file_.rfind('/'));
     make_dirs(dir);
-    FileLock here = lock_within(dir + "/maintenance.lock", std::chrono::seconds(10));
+    // A writer holds it for milliseconds; one that holds it for 10 s has hung.
+    FileLock here = FileLock::acquire_within(dir + "/maintenance.lock", std::chrono::seconds(10));
     std::optional<FileLock> everywhere =
         storage_.supports_shared() ? storage_.shared_lock(kKey) : std::nullopt;
     Maintenance m = load();
