@@ -21,6 +21,8 @@ struct NodeState {
     // known to be cut off (fenced, or the lease came to it cleanly released). A start under a
     // newer epoch fences first; so forgetting it only costs a fencing, never safety.
     uint64_t fenced_epoch = 0;
+    // Are the other clients known cut off for lease epoch `epoch` (or a later one)?
+    bool fenced(uint64_t epoch) const { return fenced_epoch != 0 && fenced_epoch >= epoch; }
     nlohmann::json last = nullptr;  // the last tick's trace, with "time"
 
     nlohmann::json to_json() const;

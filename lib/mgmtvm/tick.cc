@@ -73,8 +73,7 @@ void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_p
         VmLeaseOutcome rel = storage.lease_release();
         r.steps.push_back("lease: " + rel.detail);
     } else if (r.decision.action == Action::kNone && r.obs.here == Tri::kNo &&
-               r.obs.lease == LeaseView::kMine && st.fenced_epoch != 0 &&
-               st.fenced_epoch >= r.lease.info.epoch) {
+               r.obs.lease == LeaseView::kMine && st.fenced(r.lease.info.epoch)) {
         // The VM is gone from here (crashed, stopped by hand) and this node will not start it:
         // give the lease back, so the master starts it at once instead of waiting for expiry
         // and fencing. Only under an epoch this node fenced: a release tells the next holder

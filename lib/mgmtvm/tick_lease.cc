@@ -19,8 +19,7 @@ LeaseView view_of(const VmLeaseOutcome& l, const std::string& node) {
 // acquire followed the read directly: otherwise another node held an epoch in between.
 void note_clean_handover(const VmLease& previous, const VmLease& got, const std::string& node,
                          NodeState& st) {
-    bool own_fenced =
-        previous.node == node && st.fenced_epoch != 0 && st.fenced_epoch >= previous.epoch;
+    bool own_fenced = previous.node == node && st.fenced(previous.epoch);
     bool clean = previous.node.empty() || previous.released || own_fenced;
     if (clean && got.epoch == previous.epoch + 1) st.fenced_epoch = got.epoch;
 }
@@ -139,7 +138,7 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
     r.steps.push_back("lease: " + got.detail);
     if (!mine) note_clean_handover(previous, got.info, cfg.node, st);
     uint64_t epoch = r.lease.info.epoch;
-    if (st.fenced_epoch >= epoch && st.fenced_epoch != 0) return true;
+    if (st.fenced(epoch)) return true;
     if (!storage.supports_fence()) {
         // Only with lease.fencing "none" (the config check refuses a lease without fencing).
         r.steps.push_back(
