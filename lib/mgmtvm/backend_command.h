@@ -24,7 +24,7 @@ struct CommandStorageConfig {
     std::optional<Argv> lease_acquire, lease_renew, lease_release, lease_holder;
     std::optional<Argv> fence;
     std::optional<Argv> shared_get, shared_put;
-    std::chrono::milliseconds timeout{10000};
+    std::chrono::milliseconds timeout{3000};  // storage.timeout_s: each command's deadline
 };
 
 // The keys of the `storage` object with backend "command".
@@ -59,6 +59,11 @@ class CommandStorage : public Storage {
     bool supports_shared() const override { return cfg_.shared_get.has_value(); }
     std::optional<std::string> shared_read(const std::string& key) override;
     void shared_write(const std::string& key, const std::string& value) override;
+
+    // One command each, timeout_s; a lease change runs its command and then lease_holder.
+    std::chrono::milliseconds longest(Call c) const override {
+        return c == Call::kLeaseChange ? 2 * cfg_.timeout : cfg_.timeout;
+    }
 
   private:
     struct Run;

@@ -30,13 +30,23 @@ bool valid_key(const std::string& key) {
     return !key.empty() && key.find('/') == std::string::npos && key[0] != '.';
 }
 
-// One fault file (see backend_sim.h): ok, fail, slow [S] or anything else (unknown).
+// One fault file (see backend_sim.h): ok, fail, slow [S], stall [S] or anything else (unknown).
 struct Fault {
-    enum Kind { kOk, kFail, kSlow, kUnknown } kind = kOk;
-    double slow_s = 60;
-    std::string file;  // relative to DIR, for the detail
-    std::string text;  // what it holds
+    enum Kind { kOk, kFail, kSlow, kStall, kUnknown } kind = kOk;
+    double slow_s = 60;  // slow and stall: for how long
+    std::string file;    // relative to DIR, for the detail
+    std::string text;    // what it holds
 };
+
+// Is the fault `word` or `word S`? Takes S into f.slow_s.
+bool with_seconds(Fault& f, std::string_view word) {
+    if (f.text != word && f.text.rfind(std::string(word) + " ", 0) != 0) return false;
+    const char* from = f.text.c_str() + word.size();
+    char* end = nullptr;
+    double s = std::strtod(from, &end);
+    if (end != from && s >= 0) f.slow_s = s;
+    return true;
+}
 
 Fault read_fault(const std::string& dir, const std::string& file) {
     Fault f;
@@ -45,11 +55,8 @@ Fault read_fault(const std::string& dir, const std::string& file) {
     if (f.text.empty() || f.text == "ok") return f;
     if (f.text == "fail") {
         f.kind = Fault::kFail;
-    } else if (f.text == "slow" || f.text.rfind("slow ", 0) == 0) {
-        f.kind = Fault::kSlow;
-        char* end = nullptr;
-        double s = std::strtod(f.text.c_str() + 4, &end);
-        if (end != f.text.c_str() + 4 && s >= 0) f.slow_s = s;
+    } else if (with_seconds(f, "slow") || with_seconds(f, "stall")) {
+        f.kind = f.text[1] == 'l' ? Fault::kSlow : Fault::kStall;
     } else {
         f.kind = Fault::kUnknown;
     }
@@ -64,7 +71,16 @@ Fault fault(const std::string& dir, const std::string& file) {
         std::this_thread::sleep_for(std::chrono::duration<double>(f.slow_s));
         f.kind = Fault::kOk;
     }
+    if (f.kind == Fault::kStall) f.kind = Fault::kOk;  // the caller has waited it out
     return f;
+}
+
+// "stall": the caller itself blocks, before the call and past its deadline, as a storage client
+// that does not honour its timeouts would.
+void stall_caller(const std::string& dir, const std::string& file) {
+    Fault f = read_fault(dir, file);
+    if (f.kind == Fault::kStall)
+        std::this_thread::sleep_for(std::chrono::duration<double>(f.slow_s));
 }
 
 std::string said(const Fault& f) {
@@ -175,6 +191,7 @@ StorageAnswer answer_in_time(const SimStorageConfig& c, const char* what,
 
 VmLeaseOutcome lease_in_time(const SimStorageConfig& c, const StorageContext& x, const char* what,
                              LeaseOp op) {
+    stall_caller(c.dir, node_file(x, "lease"));
     std::optional<VmLeaseOutcome> l = call_with_deadline<VmLeaseOutcome>(
         [c, x, op = std::move(op)] { return lease_call(c, x, op); }, c.timeout);
     return l ? *l : VmLeaseOutcome{VmLeaseStatus::kError, {}, late(c, what)};
@@ -185,7 +202,7 @@ VmLeaseOutcome lease_in_time(const SimStorageConfig& c, const StorageContext& x,
 SimStorageConfig parse_sim_storage(const ConfigNode& cfg) {
     cfg.allow_only(kSimStorageKeys);
     SimStorageConfig c;
-    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 10));
+    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 2));
     c.dir = cfg.string("dir");
     struct stat st {};
     if (!cfg.ok("dir")) return c;
@@ -200,12 +217,14 @@ SimStorage::SimStorage(SimStorageConfig cfg, StorageContext ctx)
     : cfg_(std::move(cfg)), ctx_(std::move(ctx)) {}
 
 StorageAnswer SimStorage::service_healthy() {
+    stall_caller(cfg_.dir, node_file(ctx_, "service"));
     return answer_in_time(cfg_, "service", [c = cfg_, x = ctx_] {
         return health_answer(fault(c.dir, node_file(x, "service")));
     });
 }
 
 StorageAnswer SimStorage::volume_healthy() {
+    stall_caller(cfg_.dir, node_file(ctx_, "volume"));
     return answer_in_time(cfg_, "volume", [c = cfg_, x = ctx_] {
         Fault here = fault(c.dir, node_file(x, "volume"));
         return health_answer(here.kind != Fault::kOk ? here : fault(c.dir, "volume"));
@@ -213,6 +232,7 @@ StorageAnswer SimStorage::volume_healthy() {
 }
 
 StorageAnswer SimStorage::is_master() {
+    stall_caller(cfg_.dir, node_file(ctx_, "master"));
     return answer_in_time(cfg_, "master", [c = cfg_, x = ctx_] {
         Fault here = fault(c.dir, node_file(x, "master"));
         if (here.kind != Fault::kOk) return health_answer(here);
@@ -269,12 +289,14 @@ VmLeaseOutcome SimStorage::lease_release() {
 }
 
 StorageAnswer SimStorage::fence(uint64_t epoch) {
+    stall_caller(cfg_.dir, "fence");
     return answer_in_time(cfg_, "fence",
                           [c = cfg_, x = ctx_, epoch] { return fence_call(c, x, epoch); });
 }
 
 std::optional<std::string> SimStorage::shared_read(const std::string& key) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
+    stall_caller(cfg_.dir, node_file(ctx_, "shared"));
     std::optional<std::optional<std::string>> r = call_with_deadline<std::optional<std::string>>(
         [c = cfg_, x = ctx_, key] {
             Fault f = fault(c.dir, node_file(x, "shared"));
@@ -288,6 +310,7 @@ std::optional<std::string> SimStorage::shared_read(const std::string& key) {
 
 void SimStorage::shared_write(const std::string& key, const std::string& value) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
+    stall_caller(cfg_.dir, node_file(ctx_, "shared"));
     std::optional<bool> r = call_with_deadline<bool>(
         [c = cfg_, x = ctx_, key, value] {
             Fault f = fault(c.dir, node_file(x, "shared"));

@@ -23,12 +23,16 @@
 //   slow [S]    the call sleeps S seconds (default 60) first; past storage.timeout_s it is an
 //               unknown answer (kUnknown, kError, a throw). It is carried out as if "ok" when
 //               the sleep ends, if the process still runs then (a late request)
+//   stall [S]   the caller blocks S seconds (default 60) before the call, past storage.timeout_s:
+//               a storage client that does not honour its deadlines (a Ceph client without its
+//               op timeouts waits for good). Only the tick's own deadline ends such a tick; this
+//               is what the tests of that deadline use. The call then goes on as "ok"
 //   anything else  an unknown answer: the question answers unknown; a lease operation, a
 //               fencing or a shared write is carried out but its answer is lost (kError,
 //               kUnknown, a throw); a shared read throws
 // The service file DIR/nodes/NODE/service takes the same values.
 //
-// Every call is bounded by storage.timeout_s (default 10 s): the call runs on its own thread
+// Every call is bounded by storage.timeout_s (default 2 s): the call runs on its own thread
 // and an answer that comes later is an unknown one (CONTRIBUTING: every storage call has a
 // deadline).
 //
@@ -53,7 +57,7 @@ namespace storkit {
 
 struct SimStorageConfig {
     std::string dir;
-    std::chrono::milliseconds timeout{10000};  // storage.timeout_s: every call's deadline
+    std::chrono::milliseconds timeout{2000};  // storage.timeout_s: every call's deadline
 };
 
 // The keys of the `storage` object with backend "sim".
@@ -87,6 +91,7 @@ class SimStorage : public Storage {
     std::optional<FileLock> shared_lock(const std::string& key) override;  // DIR/shared/.KEY.lock
 
     double now() const override;
+    std::chrono::milliseconds longest(Call) const override { return cfg_.timeout; }
 
   private:
     // Each call runs on its own thread with copies of these (a late one may outlive this object).

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/trust.h"
 #include "mgmtvm/storage.h"
+#include "mgmtvm/tick_budget.h"
 
 namespace storkit {
 
@@ -55,9 +56,9 @@ void load_nodes(MgmtvmConfig& c, const ConfigNode& root, const std::string& node
 void load_timing(MgmtvmConfig& c, const ConfigNode& root) {
     ConfigNode d = root.section("deadlines");
     d.allow_only(kDeadlineKeys);
-    c.tick = seconds_to_ms(d.positive_or("tick_s", 45));
-    c.peer = seconds_to_ms(d.positive_or("peer_s", 5));
-    c.stop = seconds_to_ms(d.positive_or("stop_s", 60));
+    c.tick = seconds_to_ms(d.positive_or("tick_s", 57));
+    c.peer = seconds_to_ms(d.positive_or("peer_s", 3));
+    c.stop = seconds_to_ms(d.positive_or("stop_s", 15));
     if (d.ok("tick_s") && d.ok("peer_s") && c.peer >= c.tick)
         d.problem("peer_s", "must be shorter than deadlines.tick_s, or no tick could finish");
     ConfigNode l = root.section("lease");
@@ -116,6 +117,14 @@ MgmtvmConfig load_mgmtvm_config(const std::string& path, const std::string& node
     std::unique_ptr<Storage> storage =
         make_storage(root.object("storage"), {c.node, c.vm_name, c.volume});
     check_fencing(c, root, storage.get());
+    // Deadlines that cannot fit leave a tick killed half way every time the storage is slow.
+    ConfigNode deadlines = root.section("deadlines");
+    bool timing_read = deadlines.ok("tick_s") && deadlines.ok("peer_s") && deadlines.ok("stop_s") &&
+                       root.ok("storage.timeout_s");
+    if (storage && timing_read) {
+        std::string why = check_tick_budget(*storage, c);
+        if (!why.empty()) deadlines.problem("tick_s", why);
+    }
     errors.checkpoint();
     return c;
 }

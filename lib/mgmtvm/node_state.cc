@@ -8,11 +8,9 @@ namespace storkit {
 using nlohmann::json;
 
 json NodeState::to_json() const {
-    return {{"renew_failures", renew_failures},
-            {"local_silent", local_silent},
-            {"lease_expires", lease_expires},
-            {"fenced_epoch", fenced_epoch},
-            {"last", last}};
+    return {{"renew_failures", renew_failures}, {"local_silent", local_silent},
+            {"lease_expires", lease_expires},   {"fenced_epoch", fenced_epoch},
+            {"tick_starts", tick_starts},       {"last", last}};
 }
 
 NodeState NodeState::from_json(const json& j) {
@@ -21,6 +19,7 @@ NodeState NodeState::from_json(const json& j) {
     s.local_silent = j.value("local_silent", 0);
     s.lease_expires = j.value("lease_expires", 0.0);
     s.fenced_epoch = j.value("fenced_epoch", uint64_t{0});
+    s.tick_starts = j.value("tick_starts", std::vector<double>{});
     if (j.contains("last")) s.last = j["last"];
     return s;
 }

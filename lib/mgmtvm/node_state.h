@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "mgmtvm/vm_lease.h"
 
@@ -23,6 +24,8 @@ struct NodeState {
     uint64_t fenced_epoch = 0;
     // Are the other clients known cut off for lease epoch `epoch` (or a later one)?
     bool fenced(uint64_t epoch) const { return fenced_epoch != 0 && fenced_epoch >= epoch; }
+    // When the last ticks began, on the storage's clock, oldest first (at most three).
+    std::vector<double> tick_starts;
     nlohmann::json last = nullptr;  // the last tick's trace, with "time"
 
     nlohmann::json to_json() const;

@@ -78,6 +78,11 @@ class Storage {
     // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
     virtual double now() const;
 
+    // The kinds of call a tick makes, and the longest one of each can keep it waiting (its
+    // deadlines added up). The config check adds them up over a tick's worst path.
+    enum class Call { kProbe, kLeaseRead, kLeaseChange, kFence, kSharedRead, kSharedWrite };
+    virtual std::chrono::milliseconds longest(Call c) const = 0;
+
   private:
     static VmLeaseOutcome unsupported() { return {VmLeaseStatus::kError, {}, "no lease support"}; }
 };

@@ -8,6 +8,7 @@
 #include "core/statefile.h"
 #include "mgmtvm/maintenance.h"
 #include "mgmtvm/node_state.h"
+#include "mgmtvm/tick_budget.h"
 #include "mgmtvm/tick_lease.h"
 
 namespace storkit {
@@ -36,9 +37,11 @@ void observe_storage(Storage& storage, TickResult& r) {
     r.obs.master = r.storage["master"].value;
 }
 
-// Time left before the tick deadline, less a margin for the read-back and the report.
-milliseconds left(Clock::time_point deadline) {
-    auto l = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()) - milliseconds(500);
+// Time left before the tick deadline, less what must stay for the steps after this one
+// (`keep`) and the report.
+milliseconds left(Clock::time_point deadline, milliseconds keep = milliseconds(0)) {
+    auto l = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()) - keep -
+             kTickReportMargin;
     return std::max(l, milliseconds(100));
 }
 
@@ -47,15 +50,17 @@ void act(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Clock::time_p
     const std::string& uri = cfg.self().libvirt;
     if (r.decision.action == Action::kStart) {
         if (!prepare_start(cfg, storage, st, r)) return;
-        virt::start(uri, cfg.vm_name, cfg.domain_xml, left(deadline));
+        virt::start(uri, cfg.vm_name, cfg.domain_xml, left(deadline, after_action(storage, cfg)));
         r.changed = true;
     } else if (r.decision.action == Action::kStop) {
-        // Graceful shutdown gets what the tick can spare; destroy must fit in the tick.
-        milliseconds spare = left(deadline) - cfg.peer;
-        virt::stop(uri, cfg.vm_name, std::clamp(spare, milliseconds(0), cfg.stop), left(deadline));
+        // Graceful shutdown gets what the tick can spare after keeping the time of the
+        // read-back and the storage calls that follow; destroy must fit in the tick.
+        milliseconds keep = after_action(storage, cfg);
+        milliseconds graceful = std::min(left(deadline, keep + kDestroyTime), cfg.stop);
+        virt::stop(uri, cfg.vm_name, graceful, left(deadline, keep));
         r.changed = true;
     } else if (r.decision.action == Action::kResume) {
-        virt::resume(uri, cfg.vm_name, left(deadline));
+        virt::resume(uri, cfg.vm_name, left(deadline, after_action(storage, cfg)));
         r.changed = true;
     }
     if (r.changed) {
@@ -104,6 +109,29 @@ std::string summary(const MgmtvmConfig& cfg, const TickResult& r, bool dry_run) 
                        steps);
 }
 
+// The lease's length assumes a tick every lease.tick_s. Ticks that keep coming much later let it
+// run out between renewals (a takeover and a restart for nothing); ticks much more often make a
+// takeover wait longer than it needs to. Two intervals in a row off the same way (not one: a
+// node that was off comes back after a long one) get a warning.
+void check_tick_period(const MgmtvmConfig& cfg, double started, NodeState& st, TickResult& r) {
+    st.tick_starts.push_back(started);
+    if (st.tick_starts.size() > 3) st.tick_starts.erase(st.tick_starts.begin());
+    if (st.tick_starts.size() < 3) return;
+    double a = st.tick_starts[1] - st.tick_starts[0], b = st.tick_starts[2] - st.tick_starts[1];
+    double period = cfg.lease_tick_s;
+    bool slow = a > 1.5 * period && b > 1.5 * period;
+    bool fast = a > 0 && b > 0 && a < 0.5 * period && b < 0.5 * period;
+    if (!slow && !fast) return;
+    std::string w = fmt::format(
+        "the last ticks began {:.0f} s and {:.0f} s apart, but lease.tick_s is {} s: {}; run the "
+        "tick every lease.tick_s, or set lease.tick_s to how often it runs",
+        a, b, period,
+        slow ? "the lease may run out between renewals"
+             : "a takeover waits longer for the lease than it needs to");
+    log::warn("{}", w);
+    r.warnings.push_back(w);
+}
+
 }  // namespace
 
 json TickResult::to_json() const {
@@ -125,6 +153,7 @@ json TickResult::to_json() const {
             {"rule", decision.rule},
             {"reason", decision.reason},
             {"steps", steps},
+            {"warnings", warnings},
             {"observations",
              {{"service", answer_json(storage, "service")},
               {"volume", answer_json(storage, "volume")},
@@ -156,6 +185,7 @@ TickResult run_tick(const MgmtvmConfig& cfg, Storage& storage, bool dry_run) {
     TickResult r;
     std::string state_path = node_state_path(cfg.state_dir, cfg.node);
     NodeState st = load_node_state(state_path);
+    if (storage.supports_lease()) check_tick_period(cfg, storage.now(), st, r);
 
     // This node's libvirt is asked while the storage questions run here. Only the master's
     // decision depends on where else the VM runs (tested: every other row matches any peer

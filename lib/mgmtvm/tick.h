@@ -24,6 +24,7 @@ struct TickResult {
     VmLeaseOutcome lease;               // the lease after this tick's renewal or read
     std::optional<VmLease> break_from;  // a holder an operator confirmed down: may be taken
     std::vector<std::string> steps;     // what was done: "renewed lease epoch 4", "fenced ..."
+    std::vector<std::string> warnings;  // what the operator should fix (also logged)
     bool changed = false;
     bool failed = false;
     std::string msg;  // one line: what was seen, done and why

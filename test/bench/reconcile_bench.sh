@@ -31,7 +31,7 @@ cat >"$W/mgmtvm.json" <<JSON
  "nodes": {$(IFS=,; echo "${entries[*]}")},
  "storage": {"backend": "command", "service_health": ["$STOR", "$W/stor", "service"],
              "volume_health": ["$STOR", "$W/stor", "volume"], "is_master": ["$STOR", "$W/stor", "master"]},
- "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 60}, "state_dir": "$W/state"}
+ "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 20}, "state_dir": "$W/state"}
 JSON
 u1=${uris[0]} uN=${uris[N - 1]}
 virsh -q -c "$u1" create "$XML" >/dev/null

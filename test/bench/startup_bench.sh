@@ -29,7 +29,7 @@ cat >"$W/mgmtvm.json" <<JSON
  "nodes": {"node1": {"libvirt": "$u1"}},
  "storage": {"backend": "command", "service_health": ["$STOR", "$W/stor", "service"],
              "volume_health": ["$STOR", "$W/stor", "volume"], "is_master": ["$STOR", "$W/stor", "master"]},
- "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 60}, "state_dir": "$W/state"}
+ "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 20}, "state_dir": "$W/state"}
 JSON
 virsh -q -c "$u1" create "$XML" >/dev/null
 

@@ -17,7 +17,7 @@ cat >"$CONF" <<JSON
   "vm": {"name": "mgmt", "domain_xml": "$XML"},
   "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"},
             "node3": {"libvirt": "$(uri 3)"}},
-  "storage": {"backend": "command",
+  "storage": {"backend": "command", "timeout_s": 1,
               "service_health": ["$STOR", "$S", "service"],
               "volume_health": ["$STOR", "$S", "volume"],
               "is_master": ["$STOR", "$S", "master"],

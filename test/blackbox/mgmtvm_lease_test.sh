@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 97
+plan 101
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -18,7 +18,7 @@ cat >"$CONF" <<JSON
   "vm": {"name": "mgmt", "domain_xml": "$XML"},
   "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"},
             "node3": {"libvirt": "$(uri 3)"}},
-  "storage": {"backend": "sim", "dir": "$SIM"},
+  "storage": {"backend": "sim", "dir": "$SIM", "timeout_s": 1},
   "lease": {"ticks": 3, "tick_s": 10},
   "deadlines": {"tick_s": 20, "peer_s": 2, "stop_s": 2},
   "state_dir": "$T/state"
@@ -297,6 +297,16 @@ expect_match "$(json '.steps | join(";")')" "confirmed down by node1" "the trace
 expect_eq "$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "$((epoch + 1)) by node3" "behind a fence"
 run timeout 60 mgmtvm-status --config "$CONF"
 expect_match "$OUT" "confirmed down: node2 \\(lease epoch $epoch, by node1: PDU switched off\\)" "mgmtvm-status shows the confirmation"
+
+echo "# ticks that keep coming much later than lease.tick_s are named"
+now=$(cat "$SIM/clock")
+clock $((now + 40)); tick node3
+clock $((now + 80)); tick node3
+expect_eq "$(json .action),$(json .failed)" "none,false" "node3 keeps the VM"
+expect_match "$(json '.warnings[0]')" "^the last ticks began 40 s and 40 s apart, but lease.tick_s is 10 s: the lease may run out between renewals" "two late ticks in a row: a warning in the trace"
+expect_match "$ERR" "warning: the last ticks began 40 s and 40 s apart" "and on stderr"
+clock $((now + 90)); tick node3
+expect_eq "$(json '.warnings | length')" 0 "one tick on time: no warning"
 
 echo "# operators changing maintenance at once never lose each other's change"
 lost=0

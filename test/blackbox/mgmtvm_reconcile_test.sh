@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 111
+plan 116
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -145,7 +145,7 @@ expect_match "$(json .observations.nodes.node3.error)" "cannot connect" "the con
 
 echo "# ticks never overlap"
 echo hang >"$S/master"
-write_config "$CONF" "" 5
+write_config "$CONF" '{"tick_s": 30, "peer_s": 2, "stop_s": 5}' 5
 mgmtvm-reconcile --config "$CONF" --node node1 >/dev/null 2>&1 &
 first=$!
 sleep 1
@@ -158,13 +158,23 @@ healthy; write_config "$CONF"
 run mgmtvm-reconcile --config "$CONF" --node node2 -v
 expect_match "$ERR" "node2: no lease: two nodes that both take themselves for the master in one minute" "-v warns that without a lease two masters can both start"
 
-echo "# the whole tick has a deadline"
-echo hang >"$S/node1.service"
-write_config "$CONF" '{"tick_s": 2, "peer_s": 1, "stop_s": 1}' 10
-tick node1
+echo "# the whole tick has a deadline, for what ignores its own"
+# The config check keeps every bounded call within the tick, so only a call that does not keep
+# its deadline can overrun: the sim's "stall" plays a storage client that blocks for good.
+SIMD=$T/sim-deadline
+mkdir -p "$SIMD/nodes/node1" "$T/state-deadline"
+echo node1 >"$SIMD/master"
+echo "stall 30" >"$SIMD/nodes/node1/service"
+cat >"$T/deadline.json" <<JSON
+{"node": "node1", "vm": {"name": "mgmt", "domain_xml": "$XML"},
+ "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"}},
+ "storage": {"backend": "sim", "dir": "$SIMD", "timeout_s": 0.2},
+ "deadlines": {"tick_s": 5, "peer_s": 0.5, "stop_s": 0.5}, "state_dir": "$T/state-deadline"}
+JSON
+run timeout 60 mgmtvm-reconcile --config "$T/deadline.json" --json
 expect_eq "$RC" 1 "a tick past deadlines.tick_s fails"
-expect_match "$(json .msg)" "tick exceeded its deadline of 2 s" "and says so"
-expect_eq "$(jq -r '.last.rule + "," + (.last.failed | tostring)' "$T/state/mgmtvm.node1.json")" "tick-deadline,true" "the overrun is this node's recorded last decision"
+expect_match "$(json .msg)" "tick exceeded its deadline of 5 s" "and says so"
+expect_eq "$(jq -r '.last.rule + "," + (.last.failed | tostring)' "$T/state-deadline/mgmtvm.node1.json")" "tick-deadline,true" "the overrun is this node's recorded last decision"
 healthy; write_config "$CONF"
 
 echo "# dry run says what it would do and does nothing"
@@ -223,6 +233,8 @@ sed 's|"node": "node1",|"node": "node1", "nodez": 1,|' "$CONF" >"$T/bad.json"
 bad "unknown key" "key 'nodez': unknown key"
 sed 's|"timeout_s": 2|"timeout_s": "2"|' "$CONF" >"$T/bad.json"
 bad "wrong type" "key 'storage.timeout_s': expected a number greater than 0, got the string \"2\""
+sed 's|"timeout_s": 2|"timeout_s": 5|' "$CONF" >"$T/bad.json"
+bad "deadlines that cannot fit" "key 'deadlines.tick_s': a tick that stops the VM can take 25.5 s, more than deadlines.tick_s \\(20 s\\)"
 sed "s|\"$STOR\", \"\$S\", \"master\"|\"stor-check\", \"master\"|; s|\\[\"$STOR\", \"$S\", \"master\"\\]|[\"stor-check\"]|" "$CONF" >"$T/bad.json"
 bad "relative command" "key 'storage.is_master': the program must be an absolute path"
 sed 's|"libvirt": "test+unix:///default?socket=[^"]*node3[^"]*"|"uri": "x"|' "$CONF" >"$T/bad.json"

@@ -201,6 +201,12 @@ std::vector<TickRun> Cluster::tick_all(MidTick& mid) {
         ::kill(mid.daemon, SIGCONT);
         settle();
     }
+    if (!mid.stall_file.empty()) {
+        if (mid.stall_before)
+            storkit::write_file_atomic(mid.stall_file, *mid.stall_before);
+        else
+            std::filesystem::remove(mid.stall_file);
+    }
     return runs;
 }
 

@@ -20,7 +20,7 @@ namespace fault {
 constexpr int kPool = 5;  // daemons started once; a schedule uses 3 to 5 of them
 constexpr int kLeaseTicks = 3;
 constexpr double kTickS = 10;             // the reconcile's period, on the sim clock
-constexpr double kTickDeadlineS = 5;      // deadlines.tick_s: real time
+constexpr double kTickDeadlineS = 8;      // deadlines.tick_s: real time
 constexpr double kPeerS = 0.5;            // deadlines.peer_s: what a frozen daemon costs a tick
 constexpr double kStorageTimeoutS = 0.3;  // the sim's storage.timeout_s
 constexpr double kSlowS = 2;              // a "slow" storage answer comes after this long

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,15 +31,17 @@ struct MidTick {
                           // took the lease (a new epoch): a crash between two steps of a start
         kStallDaemon,     // SIGSTOP of the node's libvirtd at `at`; the caller continues it
                           // after the round
-        kDeadline,        // the node's tick runs with `config`, whose deadlines.tick_s is `at`:
-                          // its own watchdog ends it mid-way
+        kDeadline,        // the node's tick runs with `config` while `stall_file` makes one
+                          // of its storage calls ignore its deadline: its own watchdog ends it
     } kind = kNone;
     std::string node;  // whose tick or libvirtd
     pid_t daemon = 0;  // kStallDaemon: that libvirtd
     std::string lease_file;
-    std::string config;               // kDeadline: the node's config for this round
-    std::chrono::milliseconds at{0};  // after the start of the round
-    bool landed = false;              // the node's tick was still running when the fault came
+    std::string config;      // kDeadline: the node's config for this round
+    std::string stall_file;  // kDeadline: the sim fault file that stalls, and what it
+    std::optional<std::string> stall_before;  // held before the round (restored after it)
+    std::chrono::milliseconds at{0};          // after the start of the round
+    bool landed = false;  // the node's tick was still running when the fault came
 };
 
 // Runs `tool --config CONFIG --node N --json` for every node in `nodes`, each with its output in

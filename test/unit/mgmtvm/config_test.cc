@@ -37,8 +37,8 @@ const char* kGood = R"({
               "service_health": ["/bin/true", "service"],
               "volume_health": ["/bin/true", "volume"],
               "is_master": ["/bin/true", "master"],
-              "timeout_s": 10},
-  "deadlines": {"tick_s": 45, "peer_s": 5, "stop_s": 60}
+              "timeout_s": 3},
+  "deadlines": {"tick_s": 56, "peer_s": 3, "stop_s": 14}
 })";
 
 // The message of the ConfigError that loading `text` throws ("" when it loads).
@@ -74,9 +74,9 @@ TEST_CASE("a good config loads with its values") {
     REQUIRE(c.nodes.size() == 2);
     CHECK(c.nodes[0].name == "node1");  // sorted
     CHECK(c.self().libvirt == "qemu:///system");
-    CHECK(c.tick.count() == 45000);
-    CHECK(c.peer.count() == 5000);
-    CHECK(c.stop.count() == 60000);
+    CHECK(c.tick.count() == 56000);
+    CHECK(c.peer.count() == 3000);
+    CHECK(c.stop.count() == 14000);
     CHECK(c.state_dir == "/var/lib/storkit");
     CHECK(load_mgmtvm_config(t.path, "node2").self().name == "node2");
 }
@@ -95,7 +95,7 @@ TEST_CASE("config errors name the file and the key path") {
           "FILE: key 'vm.domain_xml': expected an absolute path");
     CHECK(load_error(with(R"("libvirt": "qemu:///system")", R"("uri": "qemu:///system")")) ==
           "FILE: key 'nodes.node1.uri': unknown key (known here: libvirt)");
-    CHECK(load_error(with(R"("timeout_s": 10)", R"("timeout_s": -1)")) ==
+    CHECK(load_error(with(R"("timeout_s": 3)", R"("timeout_s": -1)")) ==
           "FILE: key 'storage.timeout_s': expected a number greater than 0, got the number -1");
     CHECK(load_error(with(R"(["/bin/true", "master"])", R"("stor-check master")")) ==
           "FILE: key 'storage.is_master': expected a command as a non-empty array of strings, got "
@@ -105,7 +105,7 @@ TEST_CASE("config errors name the file and the key path") {
           "\"stor-check\"");
     CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
           "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
-    CHECK(load_error(with(R"("peer_s": 5)", R"("peer_s": 50)")) ==
+    CHECK(load_error(with(R"("peer_s": 3)", R"("peer_s": 60)")) ==
           "FILE: key 'deadlines.peer_s': must be shorter than deadlines.tick_s, or no tick could "
           "finish");
     CHECK(load_error(with(R"("deadlines")", R"("deadline")")) ==
@@ -119,7 +119,7 @@ TEST_CASE("config errors name the file and the key path") {
 
 TEST_CASE("one run reports every bad key of the file, each on its own line") {
     std::string text = with(R"("name": "mgmt")", R"("name": 7)");
-    text.replace(text.find(R"("timeout_s": 10)"), 15, R"("timeout": 10)");
+    text.replace(text.find(R"("timeout_s": 3)"), 14, R"("timeout": 3)");
     text.replace(text.find(R"("deadlines")"), 11, R"("lease": {"ticks": 1}, "deadlines")");
     CHECK(load_error(text) ==
           "FILE: key 'vm.name': expected a non-empty string, got the number 7\n"
@@ -140,10 +140,10 @@ TEST_CASE("one run reports every bad key of the file, each on its own line") {
 }
 
 TEST_CASE("a lease without fencing is refused unless lease.fencing says none") {
-    std::string lease = R"("timeout_s": 10,
+    std::string lease = R"("timeout_s": 3,
               "lease_acquire": ["/bin/true"], "lease_renew": ["/bin/true"],
               "lease_release": ["/bin/true"], "lease_holder": ["/bin/true"])";
-    std::string text = with(R"("timeout_s": 10)", lease);
+    std::string text = with(R"("timeout_s": 3)", lease);
     CHECK(load_error(text) ==
           "FILE: key 'storage': a lease without fencing could start a second copy of the VM "
           "after a takeover: set storage.fence, or lease.fencing to \"none\" to accept that "
@@ -193,4 +193,35 @@ TEST_CASE("man/mgmtvm-reconcile.1 documents exactly the keys mgmtvm.json allows"
     std::set<std::string> documented = test::documented_keys(test::man_page("mgmtvm-reconcile.1"));
     CHECK(test::undocumented(table, documented) == std::set<std::string>{});
     CHECK(test::unknown(table, documented) == std::set<std::string>{});
+}
+
+// Every storage call of a tick's longest path may take its whole deadline: the deadlines must
+// still fit in deadlines.tick_s, or the tick is killed half way whenever the storage is slow.
+TEST_CASE("deadlines that cannot fit in a tick are refused, naming what adds up") {
+    // Stop path without a lease: 3 probes x 3 s + 2 x 3 s + stop 14 s + 1 s + 0.5 s = 30.5 s.
+    CHECK(load_error(with(R"("tick_s": 56)", R"("tick_s": 30.5)")) == "");
+    CHECK(load_error(with(R"("tick_s": 56)", R"("tick_s": 30)")) ==
+          "FILE: key 'deadlines.tick_s': a tick that stops the VM can take 30.5 s, more than "
+          "deadlines.tick_s (30 s): 3 storage calls of up to 9 s in all (storage.timeout_s), 2 x "
+          "deadlines.peer_s, deadlines.stop_s, 1 s to destroy, and 0.5 s to report; raise "
+          "deadlines.tick_s (it must stay under the tick's period, lease.tick_s), or lower "
+          "storage.timeout_s, deadlines.peer_s or deadlines.stop_s");
+    // A lease adds a renewal, an adoption and a release (each a command and lease_holder: 6 s),
+    // a shared store the maintenance read and the decision: 8 calls, 33 s; + 21.5 s = 54.5 s.
+    std::string lease = R"("timeout_s": 3,
+              "lease_acquire": ["/bin/true"], "lease_renew": ["/bin/true"],
+              "lease_release": ["/bin/true"], "lease_holder": ["/bin/true"],
+              "fence": ["/bin/true"], "shared_get": ["/bin/true"], "shared_put": ["/bin/true"])";
+    std::string full = with(R"("timeout_s": 3)", lease);
+    CHECK(load_error(full) == "");
+    std::string tight = full;
+    tight.replace(tight.find(R"("tick_s": 56)"), 12, R"("tick_s": 54)");
+    CHECK(load_error(tight).find("a tick that stops the VM can take 54.5 s, more than "
+                                 "deadlines.tick_s (54 s): 8 storage calls of up to 33 s") !=
+          std::string::npos);
+    // The defaults (no deadlines section) fit the fullest command backend: 55.5 s of 57.
+    size_t d = full.find(R"(,
+  "deadlines")");
+    REQUIRE(d != std::string::npos);
+    CHECK(load_error(full.substr(0, d) + "\n}") == "");
 }
