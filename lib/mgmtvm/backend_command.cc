@@ -180,4 +180,24 @@ void CommandStorage::shared_write(const std::string& key, const std::string& val
     if (!r.result.ok()) throw Error("shared_put " + key + ": " + r.detail);
 }
 
+bool CommandStorage::shared_replace(const std::string& key,
+                                    const std::optional<std::string>& expected,
+                                    const std::string& value) {
+    if (!cfg_.shared_put) Storage::shared_write(key, value);
+    // The record travels in the environment, whose strings the kernel caps at 128 KiB.
+    constexpr size_t kMaxExpected = 64 * 1024;
+    if (expected && expected->size() > kMaxExpected)
+        throw Error(fmt::format("shared_put {}: the record is {} bytes, more than {} to compare",
+                                key, expected->size(), kMaxExpected));
+    std::map<std::string, std::string> env = {{"STORKIT_KEY", key}};
+    if (expected)
+        env["STORKIT_EXPECT"] = *expected;
+    else
+        env["STORKIT_EXPECT_ABSENT"] = "1";
+    Run r = run(*cfg_.shared_put, std::move(env), value);
+    if (r.result.ok()) return true;
+    if (r.result.started && !r.result.timed_out && r.result.exit_code == 1) return false;
+    throw Error("shared_put " + key + ": " + r.detail);
+}
+
 }  // namespace storkit

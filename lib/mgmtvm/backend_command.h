@@ -59,6 +59,10 @@ class CommandStorage : public Storage {
     bool supports_shared() const override { return cfg_.shared_get.has_value(); }
     std::optional<std::string> shared_read(const std::string& key) override;
     void shared_write(const std::string& key, const std::string& value) override;
+    // shared_put run with STORKIT_EXPECT (the record as read) or STORKIT_EXPECT_ABSENT=1:
+    // exit 0 written, exit 1 refused because the record differs.
+    bool shared_replace(const std::string& key, const std::optional<std::string>& expected,
+                        const std::string& value) override;
 
     // One command each, timeout_s; a lease change runs its command and then lease_holder.
     std::chrono::milliseconds longest(Call c) const override {

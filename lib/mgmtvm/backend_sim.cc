@@ -324,10 +324,24 @@ void SimStorage::shared_write(const std::string& key, const std::string& value) 
     if (!r) throw Error(late(cfg_, "shared write"));
 }
 
-std::optional<FileLock> SimStorage::shared_lock(const std::string& key) {
+bool SimStorage::shared_replace(const std::string& key, const std::optional<std::string>& expected,
+                                const std::string& value) {
     if (!valid_key(key)) throw Error("sim: bad shared key " + key);
-    make_dirs(cfg_.dir + "/shared");
-    return FileLock::acquire_within(cfg_.dir + "/shared/." + key + ".lock", cfg_.timeout);
+    stall_caller(cfg_.dir, node_file(ctx_, "shared"));
+    std::optional<bool> r = call_with_deadline<bool>(
+        [c = cfg_, x = ctx_, key, expected, value] {
+            Fault f = fault(c.dir, node_file(x, "shared"));
+            if (f.kind == Fault::kFail) throw Error(said(f));
+            make_dirs(c.dir + "/shared");
+            FileLock lock = FileLock::acquire(c.dir + "/shared/." + key + ".lock");
+            if (read_file(c.dir + "/shared/" + key) != expected) return false;
+            write_file_atomic(c.dir + "/shared/" + key, value);
+            if (f.kind == Fault::kUnknown) throw Error(said(f) + ": written, answer lost");
+            return true;
+        },
+        cfg_.timeout);
+    if (!r) throw Error(late(cfg_, "shared replace"));
+    return *r;
 }
 
 // The disk. Small text files rewritten under DIR/disk/lock; the log is appended with one

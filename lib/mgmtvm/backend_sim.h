@@ -88,7 +88,9 @@ class SimStorage : public Storage {
     bool supports_shared() const override { return true; }
     std::optional<std::string> shared_read(const std::string& key) override;
     void shared_write(const std::string& key, const std::string& value) override;
-    std::optional<FileLock> shared_lock(const std::string& key) override;  // DIR/shared/.KEY.lock
+    // Under DIR/shared/.KEY.lock.
+    bool shared_replace(const std::string& key, const std::optional<std::string>& expected,
+                        const std::string& value) override;
 
     double now() const override;
     std::chrono::milliseconds longest(Call) const override { return cfg_.timeout; }

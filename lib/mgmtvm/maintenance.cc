@@ -71,8 +71,10 @@ std::string MaintenanceStore::where() const {
 }
 
 Maintenance MaintenanceStore::load() const {
-    std::optional<std::string> text =
-        storage_.supports_shared() ? storage_.shared_read(kKey) : read_file(local_file_);
+    return parse(storage_.supports_shared() ? storage_.shared_read(kKey) : read_file(local_file_));
+}
+
+Maintenance MaintenanceStore::parse(const std::optional<std::string>& text) const {
     if (!text || text->empty()) return {};
     try {
         return Maintenance::from_json(json::parse(*text));
@@ -86,11 +88,22 @@ Maintenance MaintenanceStore::update(const std::function<bool(Maintenance&)>& ch
     make_dirs(dir);
     // A writer holds it for milliseconds; one that holds it for 10 s has hung.
     FileLock here = FileLock::acquire_within(dir + "/maintenance.lock", std::chrono::seconds(10));
-    std::optional<FileLock> everywhere =
-        storage_.supports_shared() ? storage_.shared_lock(kKey) : std::nullopt;
-    Maintenance m = load();
-    if (change(m)) save(m);
-    return m;
+    if (!storage_.supports_shared()) {
+        Maintenance m = load();
+        if (change(m)) save(m);
+        return m;
+    }
+    constexpr int kAttempts = 8;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        std::optional<std::string> text = storage_.shared_read(kKey);
+        Maintenance m = parse(text);
+        if (!change(m)) return m;
+        if (storage_.shared_replace(kKey, text, m.to_json().dump(2) + "\n")) return m;
+    }
+    throw Error(
+        fmt::format("maintenance record in {}: changed by another writer {} times in a "
+                    "row; try again",
+                    where(), kAttempts));
 }
 
 void MaintenanceStore::save(const Maintenance& m) const {

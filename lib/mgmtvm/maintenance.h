@@ -52,14 +52,15 @@ class MaintenanceStore {
     MaintenanceStore(Storage& storage, std::string state_dir);
     Maintenance load() const;
     void save(const Maintenance& m) const;
-    // Loads, lets `change` edit and saves the record, with every other writer held off: through
-    // the shared store's lock where it has one, and a lock in the state directory always (so
-    // that at least two writers on this machine never lose each other's change). `change`
-    // returns whether to save.
+    // Loads, lets `change` edit and saves the record without losing another writer's change:
+    // the shared store replaces it only if it is still as read (else the change is made again
+    // on the new record, a few times), and a lock in the state directory keeps writers on this
+    // machine in turn. `change` returns whether to save.
     Maintenance update(const std::function<bool(Maintenance&)>& change) const;
     std::string where() const;
 
   private:
+    Maintenance parse(const std::optional<std::string>& text) const;
     Storage& storage_;
     std::string local_file_;
 };

@@ -17,6 +17,12 @@ void Storage::shared_write(const std::string& key, const std::string&) {
     throw Error(fmt::format("storage backend {} has no shared store for {}", backend(), key));
 }
 
+bool Storage::shared_replace(const std::string& key, const std::optional<std::string>&,
+                             const std::string& value) {
+    shared_write(key, value);  // throws: no shared store
+    return false;
+}
+
 double Storage::now() const {
     return now_seconds();
 }

@@ -70,10 +70,12 @@ class Storage {
     virtual bool supports_shared() const { return false; }
     virtual std::optional<std::string> shared_read(const std::string& key);
     virtual void shared_write(const std::string& key, const std::string& value);
-    // Holds record `key` against other writers on every node until the lock is dropped, for a
-    // read-modify-write; nullopt when the store cannot lock (its writers are serialized on
-    // this machine only). Throws Error when it cannot get the lock in time.
-    virtual std::optional<FileLock> shared_lock(const std::string& /*key*/) { return std::nullopt; }
+    // Writes record `key` only if it still holds `expected` (nullopt: there is none), in one
+    // step on the storage, so that a read-modify-write from one node never loses another
+    // node's change; false when the record changed in between. Throws Error when the store
+    // does not answer.
+    virtual bool shared_replace(const std::string& key, const std::optional<std::string>& expected,
+                                const std::string& value);
 
     // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
     virtual double now() const;

@@ -2,7 +2,7 @@
 # The command backend's optional lease, fencing and shared store, driven by a file-based
 # stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 2 s.
 source "$(dirname "$0")/lib.sh"
-plan 20
+plan 22
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -73,6 +73,35 @@ tick node2
 expect_eq "$(json .rule)" "maintenance-global" "every node reads it through shared_get"
 run mgmtvm-status --config "$CONF" --json
 expect_eq "$(json .nodes.node1.last_decision.rule),$(json .maintenance_global)" "lease-lost-stop,true" "status reads published decisions"
+
+echo "# operators on three machines change maintenance at once: shared_put replaces only what was read"
+run mgmtvm-maint --config "$CONF" clear --global
+# Three machines, each its own state directory, in a cluster of six nodes.
+for n in node1 node2 node3; do
+    mkdir -p "$T/state-$n"
+    jq --arg d "$T/state-$n" --arg u "$(uri 1)" \
+        '.state_dir = $d | .nodes += {node4: {libvirt: $u}, node5: {libvirt: $u}, node6: {libvirt: $u}}' \
+        "$CONF" >"$T/machine-$n.json"
+done
+lost=0
+for round in 1 2 3 4 5; do
+    pids=()
+    for n in node1 node2 node3; do
+        for m in node1 node2; do
+            target=$([ "$m" = node1 ] && echo "$n" || echo "node$((${n#node} + 3))")
+            "$STORKIT_BIN/mgmtvm-maint" --config "$T/machine-$n.json" set --node "$target" --for 1h --reason "round $round" >/dev/null 2>"$T/maint.$n.$m.err" &
+            pids+=($!)
+        done
+    done
+    wait "${pids[@]}" || true
+    run mgmtvm-maint --config "$T/machine-node1.json" show --json
+    [ "$(json '.maintenance.nodes | keys | join(",")')" = "node1,node2,node3,node4,node5,node6" ] || lost=$((lost + 1))
+    for n in node1 node2 node3 node4 node5 node6; do
+        "$STORKIT_BIN/mgmtvm-maint" --config "$T/machine-node1.json" clear --node $n >/dev/null
+    done
+done
+expect_eq "$lost" 0 "5 rounds of 6 concurrent sets from three state directories: every entry kept"
+expect_eq "$(cat "$T"/maint.*.err)" "" "none of them failed"
 
 sed 's|"lease_release": \[[^]]*\],||' "$CONF" >"$T/bad.json"
 run mgmtvm-reconcile --config "$T/bad.json"

@@ -194,3 +194,17 @@ TEST_CASE("sim faults: one part at a time, fail, unknown and slow") {
         CHECK(n1.lease_acquire(30).status == VmLeaseStatus::kOk);
     }
 }
+
+TEST_CASE("sim shared store: a replace lands only on the record as read") {
+    SimDir sim;
+    SimStorage n1 = sim.node("node1"), n2 = sim.node("node2");
+    CHECK(n1.shared_replace("maintenance", std::nullopt, "one\n"));
+    CHECK_FALSE(n2.shared_replace("maintenance", std::nullopt, "two\n"));  // not absent now
+    CHECK(n1.shared_read("maintenance") == "one\n");
+    CHECK_FALSE(n2.shared_replace("maintenance", "one", "two\n"));  // every byte counts
+    CHECK(n2.shared_replace("maintenance", "one\n", "two\n"));
+    CHECK_FALSE(n1.shared_replace("maintenance", "one\n", "three\n"));  // n2's change stays
+    CHECK(n1.shared_read("maintenance") == "two\n");
+    sim.put("nodes/node1/shared", "fail");
+    CHECK_THROWS(n1.shared_replace("maintenance", "two\n", "three\n"));
+}
