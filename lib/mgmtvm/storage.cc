@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "mgmtvm/backend_ceph.h"
 #include "mgmtvm/backend_command.h"
 #include "mgmtvm/backend_sim.h"
 
@@ -30,6 +31,10 @@ double Storage::now() const {
 namespace {
 
 constexpr StorageBackend kBackends[] = {
+    {"ceph", kCephStorageKeys,
+     [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
+         return std::make_unique<CephStorage>(parse_ceph_storage(cfg), ctx);
+     }},
     {"command", kCommandStorageKeys,
      [](const ConfigNode& cfg, const StorageContext& ctx) -> std::unique_ptr<Storage> {
          return std::make_unique<CommandStorage>(parse_command_storage(cfg), ctx);

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Each tool loads the shared libraries of the library parts it uses and no others (lib/*/
 # CMakeLists.txt): pxe-report, started per DHCP lease and per CGI request, and mgmtvm-reconcile,
-# started every minute on every node, must not pay for IPMI, ISO or libvirt code they never run.
+# started every minute on every node, must not pay for IPMI, ISO, libvirt or Ceph code they never run.
 # And an install ships no private shared library.
 source "$(dirname "$0")/lib.sh"
-plan 38
+plan 47
 
 # The libraries each part adds, as their SONAME prefixes.
 libvirt="libvirt"
 bmc="libfreeipmi libgcrypt"
 pxe="libarchive libnettle"
+ceph="librados librbd"
 
 # needed TOOL: the direct NEEDED entries of a tool's ELF header, one per line.
 needed() { readelf -d "$STORKIT_BIN/$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'; }
@@ -28,17 +29,18 @@ expect_needed() {
     needed "$1" | grep -q "^$2" && pass "$1 loads $2" || fail "$1 loads $2" "NEEDED: $(needed "$1" | tr '\n' ' ')"
 }
 
-expect_not_needed pxe-report $libvirt $bmc $pxe
+expect_not_needed pxe-report $libvirt $bmc $pxe $ceph
 all=$(ldd "$STORKIT_BIN/pxe-report" | awk '{print $1}' | tr '\n' ' ')
-for lib in $libvirt $bmc $pxe; do
+for lib in $libvirt $bmc $pxe $ceph; do
     [[ " $all" != *" $lib"* ]] && pass "pxe-report loads no $lib, even indirectly" ||
         fail "pxe-report loads no $lib, even indirectly" "ldd: $all"
 done
 for tool in mgmtvm-reconcile mgmtvm-status mgmtvm-maint; do expect_not_needed $tool $bmc $pxe; done
 expect_needed mgmtvm-reconcile libvirt
-expect_not_needed bmc-power $libvirt $pxe
+expect_needed mgmtvm-reconcile librados
+expect_not_needed bmc-power $libvirt $pxe $ceph
 expect_needed bmc-power libfreeipmi
-expect_not_needed pxe-provision $libvirt
+expect_not_needed pxe-provision $libvirt $ceph
 expect_needed pxe-provision libarchive
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do

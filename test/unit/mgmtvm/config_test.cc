@@ -103,8 +103,9 @@ TEST_CASE("config errors name the file and the key path") {
     CHECK(load_error(with(R"(["/bin/true", "volume"])", R"(["stor-check", "volume"])")) ==
           "FILE: key 'storage.volume_health': the program must be an absolute path, got "
           "\"stor-check\"");
-    CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
-          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
+    CHECK(
+        load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
+        "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: ceph, command, sim)");
     CHECK(load_error(with(R"("peer_s": 3)", R"("peer_s": 60)")) ==
           "FILE: key 'deadlines.peer_s': must be shorter than deadlines.tick_s, or no tick could "
           "finish");
@@ -135,8 +136,9 @@ TEST_CASE("one run reports every bad key of the file, each on its own line") {
     CHECK(load_error(with(nodes, R"("nodes": {},)")) ==
           "FILE: key 'nodes': expected at least one node");
     // An unknown storage backend is one problem, not one per key it does not know.
-    CHECK(load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
-          "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: command, sim)");
+    CHECK(
+        load_error(with(R"("backend": "command")", R"("backend": "zfs")")) ==
+        "FILE: key 'storage.backend': unknown storage backend \"zfs\" (known: ceph, command, sim)");
 }
 
 TEST_CASE("a lease without fencing is refused unless lease.fencing says none") {
