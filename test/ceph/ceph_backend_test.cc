@@ -1,10 +1,11 @@
 // The ceph storage backend against a real throw-away cluster (scripts/testbed/ceph-cluster:
 // three monitors a, b, c, one memstore OSD, pool rbd), which CTest starts before and stops
 // after (fixture "ceph"). STORKIT_CEPH_CONF names its ceph.conf, STORKIT_CEPH_BED the script,
-// BASE its directory. Every CephStorage here is its own connection, as every tick is its own
-// process.
+// STORKIT_CEPH_BASE its directory. Every CephStorage here is its own connection, as every tick is
+// its own process.
 #include <rados/librados.h>
 #include <rbd/librbd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -62,8 +63,14 @@ struct Rados {
     }
 };
 
+// A name of this run's own: the cluster may have seen earlier runs.
+std::string unique(const std::string& name) {
+    return name + "-" + std::to_string(::getpid());
+}
+
 void bed(const std::string& args) {
-    std::string cmd = "BASE='" + env("BASE") + "' '" + env("STORKIT_CEPH_BED") + "' " + args;
+    std::string cmd =
+        "BASE='" + env("STORKIT_CEPH_BASE") + "' '" + env("STORKIT_CEPH_BED") + "' " + args;
     REQUIRE(std::system(cmd.c_str()) == 0);
 }
 
@@ -98,8 +105,9 @@ TEST_CASE("ceph probes: quorum, this node's monitor, the image, the leader") {
 
 TEST_CASE("ceph lease: renewed by new processes, refused to others, taken after release") {
     Rados r;
-    r.make_image("lease1");
-    auto n = [](const char* node) { return storage(node, "lease1"); };
+    std::string image = unique("lease1");
+    r.make_image(image);
+    auto n = [&](const char* node) { return storage(node, image); };
     CHECK(n("node1").lease_read().info.node == "");
     VmLeaseOutcome a = n("node1").lease_acquire(30);
     REQUIRE(a.status == VmLeaseStatus::kOk);
@@ -129,8 +137,9 @@ TEST_CASE("ceph lease: renewed by new processes, refused to others, taken after 
 
 TEST_CASE("ceph lease: expires on the OSD, then another node takes it and the old one is out") {
     Rados r;
-    r.make_image("lease2");
-    auto n = [](const char* node) { return storage(node, "lease2"); };
+    std::string image = unique("lease2");
+    r.make_image(image);
+    auto n = [&](const char* node) { return storage(node, image); };
     REQUIRE(n("node1").lease_acquire(2).status == VmLeaseStatus::kOk);
     CHECK(n("node2").lease_acquire(2).status == VmLeaseStatus::kBusy);
     std::this_thread::sleep_for(milliseconds(2500));
@@ -150,7 +159,7 @@ TEST_CASE("ceph lease: expires on the OSD, then another node takes it and the ol
 TEST_CASE("ceph lease: of nodes racing for a free lease exactly one wins") {
     Rados r;
     for (int round = 0; round < 5; ++round) {
-        std::string image = "race" + std::to_string(round);
+        std::string image = unique("race" + std::to_string(round));
         r.make_image(image);
         std::vector<std::thread> racers;
         std::atomic<int> won{0}, errors{0};
@@ -170,8 +179,9 @@ TEST_CASE("ceph lease: of nodes racing for a free lease exactly one wins") {
 
 TEST_CASE("ceph shared store: omap records, replaced only as read") {
     Rados r;
-    r.make_image("shared1");
-    CephStorage n1 = storage("node1", "shared1"), n2 = storage("node2", "shared1");
+    std::string image = unique("shared1");
+    r.make_image(image);
+    CephStorage n1 = storage("node1", image), n2 = storage("node2", image);
     CHECK(n1.shared_read("maintenance") == std::nullopt);
     CHECK(n1.shared_replace("maintenance", std::nullopt, "one\n"));
     CHECK_FALSE(n2.shared_replace("maintenance", std::nullopt, "two\n"));
@@ -188,12 +198,13 @@ TEST_CASE("ceph shared store: omap records, replaced only as read") {
 
 TEST_CASE("ceph fencing: a client writing the image is blocklisted and its next write fails") {
     Rados writer;
-    writer.make_image("fence1");
+    std::string image = unique("fence1");
+    writer.make_image(image);
     rbd_image_t img = nullptr;
-    REQUIRE(rbd_open(writer.io, "fence1", &img, nullptr) == 0);
+    REQUIRE(rbd_open(writer.io, image.c_str(), &img, nullptr) == 0);
     char block[4096] = {1};
     REQUIRE(rbd_write(img, 0, sizeof block, block) == static_cast<ssize_t>(sizeof block));
-    CephStorage n2 = storage("node2", "fence1");
+    CephStorage n2 = storage("node2", image);
     StorageAnswer f = n2.fence(7);
     CHECK(f.value == Tri::kYes);
     CHECK_THAT(f.detail, Catch::Matches("blocklisted client\\.[0-9]+ at 127\\.0\\.0\\.1:0/[0-9]+ "
@@ -204,17 +215,17 @@ TEST_CASE("ceph fencing: a client writing the image is blocklisted and its next 
     // Nobody has it open now: fencing again cuts nobody and says so.
     StorageAnswer again = n2.fence(8);
     CHECK(again.value == Tri::kYes);
-    CHECK(again.detail == "no client had fence1 open (epoch 8)");
+    CHECK(again.detail == "no client had " + image + " open (epoch 8)");
 }
 
-// Last: these stop monitors.
+// Last: these stop monitors (SIGSTOP: a hung node; SIGCONT brings it back at once).
 TEST_CASE("ceph master follows the quorum leader; no quorum is unknown within the deadline") {
     std::string leader;
     for (const char* node : {"node1", "node2", "node3"})
         if (storage(node).is_master().value == Tri::kYes) leader = node;
     REQUIRE(!leader.empty());
     std::string mon = leader == "node1" ? "a" : leader == "node2" ? "b" : "c";
-    bed("kill mon." + mon);
+    bed("freeze mon." + mon);
     std::string next;
     for (int i = 0; i < 40 && next.empty(); ++i) {
         for (const char* node : {"node1", "node2", "node3"})
@@ -223,15 +234,15 @@ TEST_CASE("ceph master follows the quorum leader; no quorum is unknown within th
     }
     CHECK(!next.empty());
     CHECK(storage(leader).service_healthy().value == Tri::kNo);  // its monitor is out
-    bed("start mon." + mon);
+    bed("thaw mon." + mon);
 
-    for (const char* m : {"a", "b", "c"}) bed(std::string("kill mon.") + m);
+    for (const char* m : {"a", "b", "c"}) bed(std::string("freeze mon.") + m);
     auto t0 = Clock::now();
     StorageAnswer s = storage("node1", "vm", milliseconds(2000)).service_healthy();
     double took = std::chrono::duration<double>(Clock::now() - t0).count();
     CHECK(s.value == Tri::kUnknown);
     CHECK(took < 3.0);
-    for (const char* m : {"a", "b", "c"}) bed(std::string("start mon.") + m);
+    for (const char* m : {"a", "b", "c"}) bed(std::string("thaw mon.") + m);
     // Back: the quorum forms again.
     Tri back = Tri::kUnknown;
     for (int i = 0; i < 60 && back != Tri::kYes; ++i) {
