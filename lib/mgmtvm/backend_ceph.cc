@@ -230,20 +230,10 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
 
 namespace {
 
-struct ReadOp {
-    rados_read_op_t op = rados_create_read_op();
-    ~ReadOp() { rados_release_read_op(op); }
-};
-
-struct WriteOp {
-    rados_write_op_t op = rados_create_write_op();
-    ~WriteOp() { rados_release_write_op(op); }
-};
-
 // The omap value at `key` of `object`, nullopt when there is none.
 std::optional<std::string> omap_get(ceph::Client& c, const std::string& object,
                                     const std::string& key) {
-    ReadOp r;
+    ceph::ReadOp r;
     const char* keys[] = {key.c_str()};
     rados_omap_iter_t iter = nullptr;
     int prval = 0;
@@ -280,16 +270,38 @@ std::optional<std::string> CephStorage::shared_read(const std::string& key) {
     return **r;
 }
 
+namespace {
+
+// Sets omap entry `key` of `object` to `value`; with `expected`, only if the entry still holds
+// it (a missing entry compares as empty: no record is ever written empty). Returns librados'
+// result: -ECANCELED when the entry differs.
+int omap_put(ceph::Client& c, const std::string& object, const std::string& key,
+             const std::string& value, const std::optional<std::optional<std::string>>& expected) {
+    ceph::WriteOp w;
+    int cmp = 0;
+    std::string want;
+    if (expected) {
+        // The object may not be there yet (no lease, no record): made empty first, in the
+        // same operation.
+        rados_write_op_create(w.op, LIBRADOS_CREATE_IDEMPOTENT, nullptr);
+        want = expected->value_or("");
+        rados_write_op_omap_cmp(w.op, key.c_str(), LIBRADOS_CMPXATTR_OP_EQ, want.data(),
+                                want.size(), &cmp);
+    }
+    const char* keys[] = {key.c_str()};
+    const char* vals[] = {value.data()};
+    size_t lens[] = {value.size()};
+    rados_write_op_omap_set(w.op, keys, vals, lens, 1);
+    return rados_write_op_operate(w.op, c.pool(), object.c_str(), nullptr, 0);
+}
+
+}  // namespace
+
 void CephStorage::shared_write(const std::string& key, const std::string& value) {
     std::string obj = object();
     std::optional<int> r = call_with_deadline<int>(
         [client = client_, obj, key, value] {
-            WriteOp w;
-            const char* keys[] = {key.c_str()};
-            const char* vals[] = {value.data()};
-            size_t lens[] = {value.size()};
-            rados_write_op_omap_set(w.op, keys, vals, lens, 1);
-            return rados_write_op_operate(w.op, client->pool(), obj.c_str(), nullptr, 0);
+            return omap_put(*client, obj, key, value, std::nullopt);
         },
         cfg_.client.timeout);
     if (!r) throw Error(late_text(*client_, "shared write"));
@@ -300,25 +312,10 @@ void CephStorage::shared_write(const std::string& key, const std::string& value)
 bool CephStorage::shared_replace(const std::string& key, const std::optional<std::string>& expected,
                                  const std::string& value) {
     std::string obj = object();
-    std::optional<int> r = call_with_deadline<int>(
-        [client = client_, obj, key, expected, value] {
-            WriteOp w;
-            // The object may not be there yet (no lease, no record): made empty first, in the
-            // same operation.
-            rados_write_op_create(w.op, LIBRADOS_CREATE_IDEMPOTENT, nullptr);
-            int cmp = 0;
-            // A record that is not there compares as empty: "absent" is an empty value, and no
-            // record is ever written empty.
-            std::string want = expected.value_or("");
-            rados_write_op_omap_cmp(w.op, key.c_str(), LIBRADOS_CMPXATTR_OP_EQ, want.data(),
-                                    want.size(), &cmp);
-            const char* keys[] = {key.c_str()};
-            const char* vals[] = {value.data()};
-            size_t lens[] = {value.size()};
-            rados_write_op_omap_set(w.op, keys, vals, lens, 1);
-            return rados_write_op_operate(w.op, client->pool(), obj.c_str(), nullptr, 0);
-        },
-        cfg_.client.timeout);
+    std::optional<int> r =
+        call_with_deadline<int>([client = client_, obj, key, expected,
+                                 value] { return omap_put(*client, obj, key, value, expected); },
+                                cfg_.client.timeout);
     if (!r) throw Error(late_text(*client_, "shared replace"));
     if (*r == -ECANCELED) return false;
     if (*r < 0)

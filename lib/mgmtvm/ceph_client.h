@@ -38,6 +38,22 @@ struct Watcher {
     int64_t id = 0;    // client.ID
 };
 
+// One compound RADOS operation, released when it goes out of scope.
+struct WriteOp {
+    rados_write_op_t op = rados_create_write_op();
+    WriteOp() = default;
+    WriteOp(const WriteOp&) = delete;
+    WriteOp& operator=(const WriteOp&) = delete;
+    ~WriteOp() { rados_release_write_op(op); }
+};
+struct ReadOp {
+    rados_read_op_t op = rados_create_read_op();
+    ReadOp() = default;
+    ReadOp(const ReadOp&) = delete;
+    ReadOp& operator=(const ReadOp&) = delete;
+    ~ReadOp() { rados_release_read_op(op); }
+};
+
 class Client {
   public:
     explicit Client(ClientOptions o);  // connects nothing yet

@@ -54,11 +54,6 @@ class LockOp {
     std::string bytes_;
 };
 
-struct WriteOp {
-    rados_write_op_t op = rados_create_write_op();
-    ~WriteOp() { rados_release_write_op(op); }
-};
-
 }  // namespace
 
 struct Lease::Record {
