@@ -189,6 +189,24 @@ VmLeaseOutcome CephStorage::lease_break(double seconds, const VmLease& held) {
                         [seconds, held](ceph::Lease& l) { return l.break_from(seconds, held); });
 }
 
+StorageAnswer CephStorage::volume_clients() {
+    std::string image = cfg_.image;
+    return within<StorageAnswer>(
+        client_,
+        [image](ceph::Client& c) -> StorageAnswer {
+            try {
+                std::vector<std::string> open;
+                for (const ceph::Watcher& w : c.watchers(image))
+                    open.push_back(fmt::format("client.{} at {}", w.id, w.addr));
+                if (open.empty()) return {Tri::kNo, fmt::format("nobody has {} open", image)};
+                return {Tri::kYes, fmt::format("{} open by {}", image, fmt::join(open, ", "))};
+            } catch (const std::exception& e) {
+                return unknown(e);
+            }
+        },
+        {Tri::kUnknown, late_text(*client_, "clients")});
+}
+
 // Every client that has the image open is cut off: the copy this node is about to start is
 // not running yet, and any other is one too many.
 StorageAnswer CephStorage::fence(uint64_t epoch) {

@@ -52,6 +52,9 @@ class CephStorage : public Storage {
     bool supports_fence() const override { return true; }
     StorageAnswer fence(uint64_t epoch) override;
 
+    bool supports_clients() const override { return true; }
+    StorageAnswer volume_clients() override;  // the image's watchers
+
     bool supports_shared() const override { return true; }
     std::optional<std::string> shared_read(const std::string& key) override;
     void shared_write(const std::string& key, const std::string& value) override;

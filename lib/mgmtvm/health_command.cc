@@ -88,6 +88,8 @@ void storage_health_command(const CommonOptions& common, const HealthOptions& op
     checks.push_back(answer("service", true, [&] { return storage->service_healthy(); }));
     checks.push_back(answer("volume", true, [&] { return storage->volume_healthy(); }));
     checks.push_back(answer("master", false, [&] { return storage->is_master(); }));
+    if (storage->supports_clients())
+        checks.push_back(answer("clients", false, [&] { return storage->volume_clients(); }));
     if (storage->supports_lease()) checks.push_back(lease_check(*storage));
     if (storage->supports_shared()) checks.push_back(shared_check(*storage));
 

@@ -171,6 +171,8 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     }
     VmLeaseOutcome lease;
     if (storage->supports_lease()) lease = storage->lease_read();
+    std::optional<StorageAnswer> clients;
+    if (storage->supports_clients()) clients = storage->volume_clients();
 
     Painter paint{!opts.no_color && !common.json && ::isatty(STDOUT_FILENO)};
     json nodes = json::object();
@@ -186,6 +188,15 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     bool has_lease = storage->supports_lease();
     table +=
         has_lease ? lease_line(lease, now) : "lease: none (the storage backend has no lease)\n";
+    if (clients) {
+        // A second witness: a client with the volume open where no libvirt shows the VM is a
+        // copy outside the reconcile's view.
+        table += fmt::format("volume: {}\n", clients->detail);
+        report.data["volume_clients"] = {{"open", to_string(clients->value)},
+                                         {"detail", clients->detail}};
+    } else {
+        report.data["volume_clients"] = nullptr;
+    }
     bool maint_on = maint.global && maint.global->active(now);
     table += fmt::format("maintenance: global {}{}\n", maint_on ? paint("on", "33") : "off",
                          maint_error.empty() ? "" : " (unreadable: " + maint_error + ")");

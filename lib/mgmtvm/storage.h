@@ -77,6 +77,14 @@ class Storage {
     virtual bool shared_replace(const std::string& key, const std::optional<std::string>& expected,
                                 const std::string& value);
 
+    // Who has the VM's volume open now (every running copy of the VM is one client), as a
+    // second witness beside libvirt's answers: kYes with the clients named in the detail, kNo
+    // when nobody, kUnknown when the storage cannot tell. For mgmtvm-status and
+    // storage-health; the tick does not ask (a copy about to open the volume is not a client
+    // yet, so "nobody" can never allow a start that the lease would not).
+    virtual bool supports_clients() const { return false; }
+    virtual StorageAnswer volume_clients() { return {Tri::kUnknown, "not supported"}; }
+
     // The storage's clock, in seconds since 1970 (lease expiry and maintenance use it).
     virtual double now() const;
 

@@ -4,7 +4,7 @@
 # and a failover with fencing, whose timeline is printed. A writer process plays each running
 # copy's disk client on the real image, so fencing cuts a real client off.
 source "$(dirname "$0")/lib.sh"
-plan 23
+plan 25
 [ -n "${STORKIT_CEPH_CONF:-}" ] || { fail "STORKIT_CEPH_CONF is set (run through ctest)"; done_testing; }
 CEPH_BED=$STORKIT_CEPH_BED
 CEPH_BASE=$STORKIT_CEPH_BASE
@@ -70,6 +70,10 @@ expect_eq "$(state "$L")" "running" "it runs on $L"
 run storage-health --config "$CONF" --node "$L" --json
 expect_match "$(json '.checks[] | select(.check == "lease") | .detail')" "^by $L, epoch 1, " "$L holds lease epoch 1"
 writer "$L"
+run storage-health --config "$CONF" --json
+expect_match "$(json '.checks[] | select(.check == "clients") | .detail')" "^$IMAGE open by client\\.[0-9]+ at " "storage-health: the running copy's disk client"
+run mgmtvm-status --config "$CONF"
+expect_match "$OUT" "volume: $IMAGE open by client\\.[0-9]+" "mgmtvm-status shows who has the volume open"
 
 echo "# failover: $L hangs (its libvirtd and its monitor stopped, no more ticks)"
 mon=$(tr 123 abc <<<"${L#node}")

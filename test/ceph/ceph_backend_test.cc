@@ -205,6 +205,10 @@ TEST_CASE("ceph fencing: a client writing the image is blocklisted and its next 
     char block[4096] = {1};
     REQUIRE(rbd_write(img, 0, sizeof block, block) == static_cast<ssize_t>(sizeof block));
     CephStorage n2 = storage("node2", image);
+    StorageAnswer open = n2.volume_clients();
+    CHECK(open.value == Tri::kYes);
+    CHECK_THAT(open.detail,
+               Catch::Matches(image + " open by client\\.[0-9]+ at 127\\.0\\.0\\.1:0/[0-9]+"));
     StorageAnswer f = n2.fence(7);
     CHECK(f.value == Tri::kYes);
     CHECK_THAT(f.detail, Catch::Matches("blocklisted client\\.[0-9]+ at 127\\.0\\.0\\.1:0/[0-9]+ "
@@ -216,6 +220,7 @@ TEST_CASE("ceph fencing: a client writing the image is blocklisted and its next 
     StorageAnswer again = n2.fence(8);
     CHECK(again.value == Tri::kYes);
     CHECK(again.detail == "no client had " + image + " open (epoch 8)");
+    CHECK(n2.volume_clients().value == Tri::kNo);
 }
 
 // Last: these stop monitors (SIGSTOP: a hung node; SIGCONT brings it back at once).
