@@ -223,6 +223,28 @@ TEST_CASE("ceph fencing: a client writing the image is blocklisted and its next 
     CHECK(n2.volume_clients().value == Tri::kNo);
 }
 
+TEST_CASE("ceph volume: an OSD that stops answering makes the volume unknown within the deadline") {
+    Rados r;
+    std::string image = unique("osd1");
+    r.make_image(image);
+    REQUIRE(storage("node1", image).volume_healthy().value == Tri::kYes);
+    bed("freeze osd.0");
+    auto t0 = Clock::now();
+    StorageAnswer v = storage("node1", image, milliseconds(2000)).volume_healthy();
+    double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    bed("thaw osd.0");
+    CHECK(v.value == Tri::kUnknown);
+    CHECK(took < 3.0);
+    // The monitors still answer: the service is healthy, only the data is not reachable.
+    CHECK(storage("node1", image).service_healthy().value == Tri::kYes);
+    Tri back = Tri::kUnknown;
+    for (int i = 0; i < 40 && back != Tri::kYes; ++i) {
+        back = storage("node1", image).volume_healthy().value;
+        if (back != Tri::kYes) std::this_thread::sleep_for(milliseconds(250));
+    }
+    CHECK(back == Tri::kYes);
+}
+
 // Last: these stop monitors (SIGSTOP: a hung node; SIGCONT brings it back at once).
 TEST_CASE("ceph master follows the quorum leader; no quorum is unknown within the deadline") {
     std::string leader;
