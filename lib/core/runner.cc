@@ -47,7 +47,7 @@ int finish(const CommonOptions& common, Report& report) {
         std::cout << report.to_json().dump() << std::endl;
         if (common.syslog)
             log::write(report.failed ? log::Level::kError : log::Level::kInfo, report.msg);
-    } else if (report.failed || report.rc != 0) {
+    } else if (report.failed || (report.rc != 0 && report.rc != kExitChanged)) {
         log::error("{}", report.msg);
     } else if (!report.msg.empty()) {
         log::info("{}", report.msg);  // shown with -v, always recorded with --syslog

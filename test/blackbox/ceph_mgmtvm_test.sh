@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The management VM on a real Ceph cluster (the ceph backend, CTest fixture "ceph": monitors
-# a, b, c for node1..3) and three real libvirtd daemons: storage-health, the published flow,
+# a, b, c for node1..3) and three real libvirtd daemons; a lease of 3 ticks of 5 s: storage-health, the published flow,
 # and a failover with fencing, whose timeline is printed. A writer process plays each running
 # copy's disk client on the real image, so fencing cuts a real client off.
 source "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ cat >"$CONF" <<JSON
             "node3": {"libvirt": "$(uri 3)"}},
   "storage": {"backend": "ceph", "conf": "$STORKIT_CEPH_CONF", "image": "$IMAGE",
               "monitors": {"node1": "a", "node2": "b", "node3": "c"}, "timeout_s": 1},
-  "lease": {"ticks": 2, "tick_s": 3},
+  "lease": {"ticks": 3, "tick_s": 5},
   "deadlines": {"tick_s": 14, "peer_s": 1, "stop_s": 1},
   "state_dir": "$T/state"
 }
@@ -77,6 +77,7 @@ expect_match "$OUT" "volume: $IMAGE open by client\\.[0-9]+" "mgmtvm-status show
 
 echo "# failover: $L hangs (its libvirtd and its monitor stopped, no more ticks)"
 mon=$(tr 123 abc <<<"${L#node}")
+tick "$L"  # its last renewal: the lease runs 15 s from here
 t0=$(date +%s.%N)
 freeze "$L"
 ceph_bed freeze "mon.$mon"

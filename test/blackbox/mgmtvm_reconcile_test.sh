@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 116
+plan 118
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -56,6 +56,10 @@ tick node1 --detailed-exitcode
 expect_eq "$RC" 3 "--detailed-exitcode: 3 when the tick changed something"
 tick node1 --detailed-exitcode
 expect_eq "$RC" 0 "--detailed-exitcode: 0 when nothing changed"
+all_off
+run mgmtvm-reconcile --config "$CONF" --node node1 --detailed-exitcode
+expect_eq "$RC" 3 "--detailed-exitcode without --json: 3 when the tick changed something"
+expect_eq "$ERR" "" "and a change is no error: nothing on stderr (cron mails it)"
 
 echo "# step 5: the master does nothing while the VM runs elsewhere"
 all_off; vm_on node2
