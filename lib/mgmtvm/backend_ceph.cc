@@ -4,7 +4,9 @@
 #include <rbd/librbd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/deadline.h"
@@ -216,7 +218,7 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
         client_,
         [image, expire, epoch](ceph::Client& c) -> StorageAnswer {
             try {
-                std::vector<std::string> cut;
+                std::vector<std::string> cut, addrs;
                 for (const ceph::Watcher& w : c.watchers(image)) {
                     json cmd = {{"prefix", "osd blocklist"},
                                 {"blocklistop", "add"},
@@ -228,12 +230,22 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
                                                       w.id, w.addr, ceph::errno_text(r.rc),
                                                       r.status.empty() ? "" : ": " + r.status)};
                     cut.push_back(fmt::format("client.{} at {}", w.id, w.addr));
+                    addrs.push_back(w.addr);
                 }
-                // Fenced only once the OSDs know: the map that carries the blocklist.
+                // Fenced only once the OSDs know: the map that carries the blocklist, and the
+                // OSD that holds the image's header has dropped the fenced clients' watches
+                // (an OSD that is behind on maps keeps taking their writes meanwhile). Within
+                // the call's deadline; past it the fencing is unknown and the start waits.
                 int r = rados_wait_for_latest_osdmap(c.cluster());
                 if (r < 0)
                     return {Tri::kUnknown,
                             fmt::format("ceph: waiting for the OSD map: {}", ceph::errno_text(r))};
+                for (bool gone = cut.empty(); !gone;) {
+                    gone = true;
+                    for (const ceph::Watcher& w : c.watchers(image))
+                        for (const std::string& addr : addrs) gone = gone && w.addr != addr;
+                    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
                 if (cut.empty())
                     return {Tri::kYes,
                             fmt::format("no client had {} open (epoch {})", image, epoch)};
