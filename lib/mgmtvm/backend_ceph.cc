@@ -225,10 +225,12 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
                                 {"addr", w.addr},
                                 {"expire", expire}};
                     ceph::MonReply r = c.mon_command(cmd.dump());
+                    // The monitors refused: not fenced. No answer in time: not known.
                     if (r.rc < 0)
-                        return {Tri::kNo, fmt::format("ceph: blocklisting client.{} at {}: {}{}",
-                                                      w.id, w.addr, ceph::errno_text(r.rc),
-                                                      r.status.empty() ? "" : ": " + r.status)};
+                        return {r.rc == -ETIMEDOUT ? Tri::kUnknown : Tri::kNo,
+                                fmt::format("ceph: blocklisting client.{} at {}: {}{}", w.id,
+                                            w.addr, ceph::errno_text(r.rc),
+                                            r.status.empty() ? "" : ": " + r.status)};
                     cut.push_back(fmt::format("client.{} at {}", w.id, w.addr));
                     addrs.push_back(w.addr);
                 }

@@ -103,9 +103,16 @@ void Lease::break_lockers(const std::string& node) {
     std::vector<char> tag(256), clients(4096), cookies(4096), addrs(4096);
     size_t tl = tag.size(), cl = clients.size(), kl = cookies.size(), al = addrs.size();
     int exclusive = 0;
-    ssize_t n =
-        rados_list_lockers(client_.pool(), object_.c_str(), kLockName, &exclusive, tag.data(), &tl,
-                           clients.data(), &cl, cookies.data(), &kl, addrs.data(), &al);
+    auto list = [&] {
+        return rados_list_lockers(client_.pool(), object_.c_str(), kLockName, &exclusive,
+                                  tag.data(), &tl, clients.data(), &cl, cookies.data(), &kl,
+                                  addrs.data(), &al);
+    };
+    ssize_t n = list();
+    if (n == -ERANGE) {  // librados has set the sizes it needs
+        tag.resize(tl), clients.resize(cl), cookies.resize(kl), addrs.resize(al);
+        n = list();
+    }
     if (n < 0 && n != -ENOENT)
         throw Error(fmt::format("ceph: listing the lease's lockers: {}", errno_text(int(n))));
     const char* c = clients.data();
