@@ -218,7 +218,7 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
         client_,
         [image, expire, epoch](ceph::Client& c) -> StorageAnswer {
             try {
-                std::vector<std::string> cut, addrs;
+                std::vector<std::string> cut;
                 for (const ceph::Watcher& w : c.watchers(image)) {
                     json cmd = {{"prefix", "osd blocklist"},
                                 {"blocklistop", "add"},
@@ -232,21 +232,25 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
                                             w.addr, ceph::errno_text(r.rc),
                                             r.status.empty() ? "" : ": " + r.status)};
                     cut.push_back(fmt::format("client.{} at {}", w.id, w.addr));
-                    addrs.push_back(w.addr);
                 }
-                // Fenced only once the OSDs know: the map that carries the blocklist, and the
-                // OSD that holds the image's header has dropped the fenced clients' watches
-                // (an OSD that is behind on maps keeps taking their writes meanwhile). Within
-                // the call's deadline; past it the fencing is unknown and the start waits.
+                // Fenced only once the OSDs know: the map that carries the blocklist. An OSD
+                // serves an operation only once it has the map the client sent it with, so
+                // reading the image (its header and first block) after the wait makes their
+                // OSDs enforce the blocklist before the new copy starts.
                 int r = rados_wait_for_latest_osdmap(c.cluster());
                 if (r < 0)
                     return {Tri::kUnknown,
                             fmt::format("ceph: waiting for the OSD map: {}", ceph::errno_text(r))};
-                for (bool gone = cut.empty(); !gone;) {
-                    gone = true;
-                    for (const ceph::Watcher& w : c.watchers(image))
-                        for (const std::string& addr : addrs) gone = gone && w.addr != addr;
-                    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                if (!cut.empty()) {
+                    rbd_image_t img = nullptr;
+                    r = rbd_open_read_only(c.pool(), image.c_str(), &img, nullptr);
+                    char block[512];
+                    ssize_t n = r < 0 ? r : rbd_read(img, 0, sizeof block, block);
+                    if (img) rbd_close(img);
+                    if (n < 0)
+                        return {Tri::kUnknown,
+                                fmt::format("ceph: reading {} after the blocklist: {}", image,
+                                            ceph::errno_text(static_cast<int>(n)))};
                 }
                 if (cut.empty())
                     return {Tri::kYes,
