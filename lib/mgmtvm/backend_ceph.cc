@@ -4,7 +4,9 @@
 #include <rbd/librbd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/deadline.h"
@@ -223,17 +225,33 @@ StorageAnswer CephStorage::fence(uint64_t epoch) {
                                 {"addr", w.addr},
                                 {"expire", expire}};
                     ceph::MonReply r = c.mon_command(cmd.dump());
+                    // The monitors refused: not fenced. No answer in time: not known.
                     if (r.rc < 0)
-                        return {Tri::kNo, fmt::format("ceph: blocklisting client.{} at {}: {}{}",
-                                                      w.id, w.addr, ceph::errno_text(r.rc),
-                                                      r.status.empty() ? "" : ": " + r.status)};
+                        return {r.rc == -ETIMEDOUT ? Tri::kUnknown : Tri::kNo,
+                                fmt::format("ceph: blocklisting client.{} at {}: {}{}", w.id,
+                                            w.addr, ceph::errno_text(r.rc),
+                                            r.status.empty() ? "" : ": " + r.status)};
                     cut.push_back(fmt::format("client.{} at {}", w.id, w.addr));
                 }
-                // Fenced only once the OSDs know: the map that carries the blocklist.
+                // Fenced only once the OSDs know: the map that carries the blocklist. An OSD
+                // serves an operation only once it has the map the client sent it with, so
+                // reading the image (its header and first block) after the wait makes their
+                // OSDs enforce the blocklist before the new copy starts.
                 int r = rados_wait_for_latest_osdmap(c.cluster());
                 if (r < 0)
                     return {Tri::kUnknown,
                             fmt::format("ceph: waiting for the OSD map: {}", ceph::errno_text(r))};
+                if (!cut.empty()) {
+                    rbd_image_t img = nullptr;
+                    r = rbd_open_read_only(c.pool(), image.c_str(), &img, nullptr);
+                    char block[512];
+                    ssize_t n = r < 0 ? r : rbd_read(img, 0, sizeof block, block);
+                    if (img) rbd_close(img);
+                    if (n < 0)
+                        return {Tri::kUnknown,
+                                fmt::format("ceph: reading {} after the blocklist: {}", image,
+                                            ceph::errno_text(static_cast<int>(n)))};
+                }
                 if (cut.empty())
                     return {Tri::kYes,
                             fmt::format("no client had {} open (epoch {})", image, epoch)};

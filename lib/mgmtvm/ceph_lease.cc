@@ -99,19 +99,28 @@ VmLeaseOutcome Lease::read() {
     }
 }
 
-void Lease::break_lockers() {
+void Lease::break_lockers(const std::string& node) {
     std::vector<char> tag(256), clients(4096), cookies(4096), addrs(4096);
     size_t tl = tag.size(), cl = clients.size(), kl = cookies.size(), al = addrs.size();
     int exclusive = 0;
-    ssize_t n =
-        rados_list_lockers(client_.pool(), object_.c_str(), kLockName, &exclusive, tag.data(), &tl,
-                           clients.data(), &cl, cookies.data(), &kl, addrs.data(), &al);
+    auto list = [&] {
+        return rados_list_lockers(client_.pool(), object_.c_str(), kLockName, &exclusive,
+                                  tag.data(), &tl, clients.data(), &cl, cookies.data(), &kl,
+                                  addrs.data(), &al);
+    };
+    ssize_t n = list();
+    if (n == -ERANGE) {  // librados has set the sizes it needs
+        tag.resize(tl), clients.resize(cl), cookies.resize(kl), addrs.resize(al);
+        n = list();
+    }
     if (n < 0 && n != -ENOENT)
         throw Error(fmt::format("ceph: listing the lease's lockers: {}", errno_text(int(n))));
     const char* c = clients.data();
     const char* k = cookies.data();
+    std::string cookie = "storkit." + node;
     for (ssize_t i = 0; i < n; ++i) {
-        int r = rados_break_lock(client_.pool(), object_.c_str(), kLockName, c, k);
+        int r =
+            cookie == k ? rados_break_lock(client_.pool(), object_.c_str(), kLockName, c, k) : 0;
         if (r < 0 && r != -ENOENT)
             throw Error(fmt::format("ceph: breaking the lease lock of {}: {}", c, errno_text(r)));
         c += std::strlen(c) + 1;
@@ -121,8 +130,8 @@ void Lease::break_lockers() {
 
 // One write: the record as read still there (or no record at all), this node's lock for
 // `seconds`, and the new record with the next epoch.
-VmLeaseOutcome Lease::take(double seconds, const Record& before, bool clear_lockers) {
-    if (clear_lockers) break_lockers();
+VmLeaseOutcome Lease::take(double seconds, const Record& before, const std::string& displaced) {
+    if (!displaced.empty()) break_lockers(displaced);
     VmLease next;
     next.node = node_;
     next.epoch = before.lease.epoch + 1;
@@ -161,7 +170,7 @@ VmLeaseOutcome Lease::acquire(double seconds) {
             return {VmLeaseStatus::kBusy, rec.lease,
                     fmt::format("held by {} (epoch {})", rec.lease.node, rec.lease.epoch)};
         // A released lease's lock may still be live on the OSD: it was given up, so clear it.
-        return take(seconds, rec, rec.lease.released);
+        return take(seconds, rec, rec.lease.released ? rec.lease.node : "");
     } catch (const Error& e) {
         return {VmLeaseStatus::kError, {}, e.what()};
     }
@@ -174,7 +183,7 @@ VmLeaseOutcome Lease::break_from(double seconds, const VmLease& held) {
             return {VmLeaseStatus::kBusy, rec.lease,
                     fmt::format("moved on from {} (epoch {}) to {} (epoch {})", held.node,
                                 held.epoch, rec.lease.node, rec.lease.epoch)};
-        VmLeaseOutcome got = take(seconds, rec, true);
+        VmLeaseOutcome got = take(seconds, rec, held.node);
         if (got.status == VmLeaseStatus::kOk)
             got.detail =
                 fmt::format("acquired epoch {} from {}, confirmed down", got.info.epoch, held.node);
@@ -240,7 +249,7 @@ VmLeaseOutcome Lease::release() {
         // The record says released; the lock goes too, so the next holder need not wait for
         // it (if this fails, the next acquire clears it).
         try {
-            break_lockers();
+            break_lockers(node_);
         } catch (const Error&) {
         }
         return {VmLeaseStatus::kOk, next, fmt::format("released epoch {}", next.epoch)};

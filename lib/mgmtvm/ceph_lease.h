@@ -30,8 +30,12 @@ class Lease {
   private:
     struct Record;
     Record load();
-    VmLeaseOutcome take(double seconds, const Record& before, bool break_lockers);
-    void break_lockers();
+    // Takes the lease with the next epoch; first breaks the locks of `displaced` (a node that
+    // released the lease or was confirmed down), if not empty.
+    VmLeaseOutcome take(double seconds, const Record& before, const std::string& displaced);
+    // Breaks the lock entries of `node` (their cookie names it), never another node's: a lock
+    // taken meanwhile by a new holder stays.
+    void break_lockers(const std::string& node);
     Client& client_;
     std::string object_;
     std::string node_;

@@ -22,8 +22,10 @@ struct NodeState {
     // known to be cut off (fenced, or the lease came to it cleanly released). A start under a
     // newer epoch fences first; so forgetting it only costs a fencing, never safety.
     uint64_t fenced_epoch = 0;
-    // Are the other clients known cut off for lease epoch `epoch` (or a later one)?
-    bool fenced(uint64_t epoch) const { return fenced_epoch != 0 && fenced_epoch >= epoch; }
+    // Are the other clients known cut off for lease epoch `epoch`? Only for that very epoch: a
+    // lease store that lost its record starts counting again, and an epoch this node fenced
+    // long ago says nothing about who has the volume open now.
+    bool fenced(uint64_t epoch) const { return fenced_epoch != 0 && fenced_epoch == epoch; }
     // When the last ticks began, on the storage's clock, oldest first (at most three).
     std::vector<double> tick_starts;
     nlohmann::json last = nullptr;  // the last tick's trace, with "time"

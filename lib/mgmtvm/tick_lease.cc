@@ -14,13 +14,15 @@ LeaseView view_of(const VmLeaseOutcome& l, const std::string& node) {
 }
 
 // After this node acquired `got` over `previous` (the lease as read just before): records the
-// new epoch as fenced when nobody can hold the volume under an older one: the lease was never
-// held, was released, or was this node's own under an epoch it had fenced. Only when the
-// acquire followed the read directly: otherwise another node held an epoch in between.
+// new epoch as fenced when nobody can hold the volume under an older one: the lease was
+// released, or was this node's own under an epoch it had fenced. Only when the acquire followed
+// the read directly: otherwise another node held an epoch in between. A lease with no record
+// is not clean: a store that lost its record cannot tell "never held" from "held until just
+// now", so the first start under it fences (cheap when nobody has the volume open).
 void note_clean_handover(const VmLease& previous, const VmLease& got, const std::string& node,
                          NodeState& st) {
     bool own_fenced = previous.node == node && st.fenced(previous.epoch);
-    bool clean = previous.node.empty() || previous.released || own_fenced;
+    bool clean = previous.released || own_fenced;
     if (clean && got.epoch == previous.epoch + 1) st.fenced_epoch = got.epoch;
 }
 
