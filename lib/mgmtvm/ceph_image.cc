@@ -19,14 +19,14 @@ std::optional<uint64_t> image_size(Client& c, const std::string& image) {
     int r = rbd_open_read_only(c.pool(), image.c_str(), &img, nullptr);
     if (r == -ENOENT) return std::nullopt;
     if (r < 0)
-        throw Error(fmt::format("ceph: opening image {}/{}: {}", c.options().pool, image,
-                                errno_text(r)));
+        throw Error(
+            fmt::format("ceph: opening image {}/{}: {}", c.options().pool, image, errno_text(r)));
     uint64_t size = 0;
     r = rbd_get_size(img, &size);
     rbd_close(img);
     if (r < 0)
-        throw Error(fmt::format("ceph: size of image {}/{}: {}", c.options().pool, image,
-                                errno_text(r)));
+        throw Error(
+            fmt::format("ceph: size of image {}/{}: {}", c.options().pool, image, errno_text(r)));
     return size;
 }
 
@@ -73,16 +73,18 @@ namespace {
 std::string rbd_target(const ClientOptions& o, const std::string& image) {
     for (const std::string& v : {o.pool, image, o.client, o.conf})
         if (v.find_first_of(":\\@") != std::string::npos)
-            throw Error(fmt::format("cannot name \"{}\" to qemu-img (it holds ':', '\\' or '@')",
-                                    v));
+            throw Error(
+                fmt::format("cannot name \"{}\" to qemu-img (it holds ':', '\\' or '@')", v));
     return fmt::format("rbd:{}/{}:id={}:conf={}", o.pool, image, o.client, o.conf);
 }
 
 void run_qemu_img(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                  const std::string& what) {
+                  const std::string& what,
+                  const std::function<void(const std::string&)>& on_out = {}) {
     ExecRequest req;
     req.argv = argv;
     req.timeout = timeout;
+    req.on_out = on_out;
     ExecResult r = run_command(req);
     if (r.ok()) return;
     std::string words = r.err.empty() ? r.out : r.err;
@@ -93,14 +95,28 @@ void run_qemu_img(const std::vector<std::string>& argv, std::chrono::millisecond
 }  // namespace
 
 void import_disk_file(const ClientOptions& o, const std::string& image, const DiskFile& file,
-                      std::chrono::milliseconds timeout) {
+                      std::chrono::milliseconds timeout,
+                      const std::function<void(double)>& progress) {
     std::string target = rbd_target(o, image);
-    // -n: the image exists (made to size before); -O raw: rbd holds raw blocks.
-    run_qemu_img({kQemuImg, "convert", "-n", "-f", file.format, "-O", "raw", file.path, target},
-                 timeout, fmt::format("importing {} into {}/{}", file.path, o.pool, image));
+    // -n: the image exists (made to size before); -O raw: rbd holds raw blocks. With -p,
+    // qemu-img writes "    (12.50/100%)\r" as it goes.
+    std::vector<std::string> argv = {kQemuImg, "convert", "-n", "-f", file.format, "-O", "raw"};
+    if (progress) argv.push_back("-p");
+    argv.insert(argv.end(), {file.path, target});
+    auto on_out = [&progress](const std::string& piece) {
+        size_t open = piece.rfind('(');
+        if (open == std::string::npos) return;
+        try {
+            progress(std::stod(piece.substr(open + 1)));
+        } catch (const std::exception&) {
+            // Not a progress figure.
+        }
+    };
+    run_qemu_img(argv, timeout, fmt::format("importing {} into {}/{}", file.path, o.pool, image),
+                 progress ? std::function<void(const std::string&)>(on_out) : nullptr);
     // The guest's bytes, read back from the cluster, must be the file's.
-    run_qemu_img({kQemuImg, "compare", "-f", file.format, "-F", "raw", file.path, target},
-                 timeout, fmt::format("comparing {} with {}/{}", file.path, o.pool, image));
+    run_qemu_img({kQemuImg, "compare", "-f", file.format, "-F", "raw", file.path, target}, timeout,
+                 fmt::format("comparing {} with {}/{}", file.path, o.pool, image));
 }
 
 }  // namespace storkit::ceph

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,7 +28,9 @@ DiskFile inspect_disk_file(const std::string& path);
 
 // Writes the file's guest-visible bytes over the image (which must exist and be large enough),
 // then compares the two byte for byte. `timeout` bounds each of the two qemu-img runs.
+// `progress`, when given, is told the percentage copied as qemu-img reports it.
 void import_disk_file(const ClientOptions& o, const std::string& image, const DiskFile& file,
-                      std::chrono::milliseconds timeout);
+                      std::chrono::milliseconds timeout,
+                      const std::function<void(double)>& progress = {});
 
 }  // namespace storkit::ceph
