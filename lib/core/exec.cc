@@ -141,7 +141,8 @@ struct Child {
 };
 
 // Collects the command's output until it exits or `deadline` passes; returns whether it exited.
-bool wait_until(Child& c, Clock::time_point deadline, ExecResult& res) {
+bool wait_until(Child& c, Clock::time_point deadline, ExecResult& res,
+                const std::function<void(const std::string&)>& on_out) {
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) return false;
@@ -155,7 +156,11 @@ bool wait_until(Child& c, Clock::time_point deadline, ExecResult& res) {
                                    : std::min<int>(static_cast<int>(left.count()), 20);
         int pr = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
         if (pr < 0 && errno != EINTR) return false;
-        if (oi >= 0 && fds[oi].revents) c.out_open = drain(c.out_fd, res.out, kMaxOut);
+        if (oi >= 0 && fds[oi].revents) {
+            size_t had = res.out.size();
+            c.out_open = drain(c.out_fd, res.out, kMaxOut);
+            if (on_out && res.out.size() > had) on_out(res.out.substr(had));
+        }
         if (ei >= 0 && fds[ei].revents) c.err_open = drain(c.err_fd, res.err, kMaxErr);
         if (c.pidfd < 0 || (pi >= 0 && fds[pi].revents)) {
             pid_t w = ::waitpid(c.pid, &c.status, WNOHANG);
@@ -210,7 +215,7 @@ ExecResult run_command(const ExecRequest& req) {
     feed_stdin(in, req.stdin_data);
 
     Child child{pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)), out.r, err.r};
-    if (wait_until(child, Clock::now() + req.timeout, res)) {
+    if (wait_until(child, Clock::now() + req.timeout, res, req.on_out)) {
         collect_rest(child, res);
         record_status(res, child.status);
     } else {

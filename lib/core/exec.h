@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct ExecRequest {
     std::map<std::string, std::string> env;  // added to (or replacing in) the inherited environment
     std::chrono::milliseconds timeout{10000};
     std::string stdin_data;  // written to the child's stdin, then closed
+    // Called with each piece of stdout as it arrives (progress), besides collecting it.
+    std::function<void(const std::string&)> on_out;
 };
 
 // Runs the command in its own process group; at the deadline the whole group gets SIGKILL.

@@ -1,9 +1,11 @@
 #include "mgmtvm/status_command.h"
 
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <future>
+#include <set>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -105,6 +107,7 @@ json row_json(const NodeRow& r) {
               {"maintenance", to_string(r.maint)},
               {"last_decision", r.last},
               {"last_decision_age_s", r.last_age >= 0 ? json(r.last_age) : json(nullptr)}};
+    j["definition"] = r.vm.definition.empty() ? json(nullptr) : json(r.vm.definition);
     if (!r.vm.error.empty()) j["error"] = r.vm.error;
     return j;
 }
@@ -154,6 +157,36 @@ std::string lease_line(const VmLeaseOutcome& lease, double now) {
                  : fmt::format("since {:.0f} s", now - l.expires));
 }
 
+// Whether every node holds the definition mgmtvm-deploy gave it: one checksum everywhere.
+// Empty when no node holds a marked definition (the VM was not deployed by mgmtvm-deploy).
+std::string definition_line(const std::vector<NodeRow>& rows, json& out) {
+    std::set<std::string> seen;
+    std::vector<std::string> each, silent;
+    bool any = false;
+    for (const NodeRow& r : rows) {
+        if (r.vm.active == Tri::kUnknown) {
+            silent.push_back(r.name);
+            continue;
+        }
+        std::string d = r.vm.definition.empty() ? "none" : r.vm.definition;
+        any = any || !r.vm.definition.empty();
+        seen.insert(d);
+        each.push_back(r.name + " " + d);
+    }
+    if (!any) {
+        out = nullptr;
+        return "";
+    }
+    bool same = seen.size() == 1;
+    out = same;
+    std::string unasked =
+        silent.empty() ? "" : fmt::format("; not known for {}", fmt::join(silent, ", "));
+    return same ? fmt::format("definition: the same on every node (checksum {}){}\n", *seen.begin(),
+                              unasked)
+                : fmt::format("definition: DIFFERS: {}{} (rerun mgmtvm-deploy)\n",
+                              fmt::join(each, ", "), unasked);
+}
+
 }  // namespace
 
 void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opts, Report& report) {
@@ -179,12 +212,17 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     std::vector<std::string> running;
     std::string table = fmt::format("{:<10} {:<8} {:<7} {:<14} {:<7} {}\n", "NODE", "STORAGE",
                                     "ROLE", "VM", "MAINT", "LAST DECISION");
+    std::vector<NodeRow> rows;
     for (const PeerEntry& n : cfg.nodes) {
         NodeRow r = read_row(*storage, cfg, n.name, asks[n.name].get(), maint, now, wall);
         if (r.vm.active == Tri::kYes) running.push_back(n.name);
         nodes[n.name] = row_json(r);
         table += row_line(r, paint);
+        rows.push_back(std::move(r));
     }
+    json same_definition;
+    table += definition_line(rows, same_definition);
+    report.data["definition_same"] = same_definition;
     bool has_lease = storage->supports_lease();
     table +=
         has_lease ? lease_line(lease, now) : "lease: none (the storage backend has no lease)\n";

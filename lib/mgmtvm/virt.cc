@@ -9,14 +9,14 @@
 #include "core/deadline.h"
 #include "core/error.h"
 #include "core/statefile.h"
+#include "mgmtvm/virt_handle.h"
 
 namespace storkit::virt {
 
 namespace {
-
 void ignore_libvirt_error(void*, virErrorPtr) {}
+}  // namespace
 
-// libvirt prints every error on stderr unless told otherwise; ours carry its message instead.
 void init_libvirt() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -35,39 +35,6 @@ bool last_error_is_no_domain() {
     return e && e->code == VIR_ERR_NO_DOMAIN;
 }
 
-// RAII owners for libvirt handles.
-class Conn {
-  public:
-    explicit Conn(const std::string& uri) : uri_(uri) {
-        ptr_ = virConnectOpen(uri.c_str());
-        if (!ptr_) throw Error(fmt::format("libvirt {}: cannot connect: {}", uri, last_error()));
-    }
-    ~Conn() { virConnectClose(ptr_); }
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
-    virConnectPtr get() const { return ptr_; }
-    const std::string& uri() const { return uri_; }
-
-  private:
-    std::string uri_;
-    virConnectPtr ptr_ = nullptr;
-};
-
-class Dom {
-  public:
-    explicit Dom(virDomainPtr p) : ptr_(p) {}
-    ~Dom() {
-        if (ptr_) virDomainFree(ptr_);
-    }
-    Dom(const Dom&) = delete;
-    Dom& operator=(const Dom&) = delete;
-    virDomainPtr get() const { return ptr_; }
-    explicit operator bool() const { return ptr_ != nullptr; }
-
-  private:
-    virDomainPtr ptr_;
-};
-
 // The domain, or an empty Dom when the node does not know it; throws on other errors.
 Dom lookup(const Conn& c, const std::string& name) {
     virDomainPtr d = virDomainLookupByName(c.get(), name.c_str());
@@ -76,6 +43,24 @@ Dom lookup(const Conn& c, const std::string& name) {
             fmt::format("libvirt {}: lookup of domain {}: {}", c.uri(), name, last_error()));
     return Dom(d);
 }
+
+std::string definition_mark(virDomainPtr d) {
+    char* meta = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, kDefinitionNamespace,
+                                      VIR_DOMAIN_AFFECT_CONFIG);
+    if (!meta) return "";
+    std::string text = meta;
+    free(meta);
+    for (const char* quote : {"checksum='", "checksum=\""}) {
+        size_t at = text.find(quote);
+        if (at == std::string::npos) continue;
+        at += 10;
+        size_t end = text.find(quote[9], at);
+        if (end != std::string::npos) return text.substr(at, end - at);
+    }
+    return "";
+}
+
+namespace {
 
 const char* state_name(int state) {
     switch (state) {
@@ -127,20 +112,8 @@ DomainStatus status_of(const Conn& c, const std::string& name) {
     int autostart = 0;
     if (st.persistent && virDomainGetAutostart(d.get(), &autostart) == 0)
         st.autostart = autostart != 0;
+    if (st.persistent) st.definition = definition_mark(d.get());
     return st;
-}
-
-// Runs `fn` within `timeout`; a missed deadline becomes an Error naming what was asked.
-template <typename F>
-void bounded(const std::string& what, milliseconds timeout, F fn) {
-    init_libvirt();
-    std::optional<bool> done = call_with_deadline<bool>(
-        [fn]() {
-            fn();
-            return true;
-        },
-        timeout);
-    if (!done) throw Error(fmt::format("{}: no answer within {} ms", what, timeout.count()));
 }
 
 }  // namespace

@@ -22,8 +22,13 @@ struct DomainStatus {
     std::string pause_reason;  // libvirt's reason for a pause: "I/O error", "operator", ...
     bool persistent = false;   // defined on this node (not only transient)
     bool autostart = false;
+    // The checksum mgmtvm-deploy marked the persistent definition with ("" when unmarked).
+    std::string definition;
     std::string error;  // why `active` is unknown
 };
+
+// The XML namespace of the mark mgmtvm-deploy puts in a definition's <metadata>.
+inline constexpr const char* kDefinitionNamespace = "urn:storkit:mgmtvm-deploy";
 
 // Asks `uri` about domain `name`. Never throws: no answer within `timeout`, or any libvirt
 // error, gives active == kUnknown with the reason in `error`.

@@ -4,7 +4,7 @@
 # started every minute on every node, must not pay for IPMI, ISO, libvirt or Ceph code they never run.
 # And an install ships no private shared library.
 source "$(dirname "$0")/lib.sh"
-plan 48
+plan 49
 
 # The libraries each part adds, as their SONAME prefixes.
 libvirt="libvirt"
