@@ -39,6 +39,20 @@ struct Report {
     // them with --json.
     std::function<void(const std::string&)> on_line;
 
+    // For a person watching a terminal, nothing else: progress on long work ("import:  42.0 %",
+    // redrawn in place on stderr; "" ends it) and a screen redrawn in place (a live table on
+    // stdout). The runner wires both only when that stream is a terminal and not with --json;
+    // otherwise, and outside the runner, they do nothing.
+    void progress(const std::string& s) const {
+        if (on_progress) on_progress(s);
+    }
+    void redraw(const std::string& screen) const {
+        if (on_redraw) on_redraw(screen);
+    }
+    std::function<void(const std::string&)> on_progress, on_redraw;
+    // Whether anybody sees progress() (so that work done only for it can be skipped).
+    bool shows_progress() const { return static_cast<bool>(on_progress); }
+
     nlohmann::json to_json() const;
 };
 

@@ -36,6 +36,14 @@ void wire_lines(const CommonOptions& common, Report& report) {
         report.on_line = [](const std::string&) {};
     else
         report.on_line = [](const std::string& s) { std::cout << s << '\n' << std::flush; };
+    if (!common.json && ::isatty(STDERR_FILENO))
+        report.on_progress = [](const std::string& s) {
+            std::cerr << (s.empty() ? "\n" : "\r" + s) << std::flush;
+        };
+    if (!common.json && ::isatty(STDOUT_FILENO))
+        report.on_redraw = [](const std::string& screen) {
+            std::cout << "\033[H\033[2J" << screen << std::flush;
+        };
 }
 
 int finish(const CommonOptions& common, Report& report) {

@@ -149,14 +149,13 @@ struct Deploy {
         report.line(fmt::format("import: importing {} ...", what));
         double t0 = now_seconds();
         std::function<void(double)> progress;
-        if (!common.json && ::isatty(STDERR_FILENO))
-            progress = [](double pct) {
-                fmt::print(stderr, "\rimport: {:5.1f} %", pct);
-                std::fflush(stderr);
+        if (report.shows_progress())
+            progress = [this](double pct) {
+                report.progress(fmt::format("import: {:5.1f} %", pct));
             };
         ceph::import_disk_file(ceph.client, ceph.image, file, seconds_to_ms(opts.import_timeout_s),
                                progress);
-        if (progress) fmt::print(stderr, "\n");
+        if (progress) report.progress("");
         double took = now_seconds() - t0;
         storage.shared_write(kImportKey, json{{"file", file.path},
                                               {"format", file.format},
