@@ -73,6 +73,13 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
     return true;
 }
 
+void append_synced(const std::string& path, const std::string& text, int mode) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode));
+    if (!fd) throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+    write_all(fd.get(), text, path);
+    if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", path, errno_text(errno)));
+}
+
 void make_dirs(const std::string& path) {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);

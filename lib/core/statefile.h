@@ -19,6 +19,10 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
 // other failures.
 std::optional<std::string> read_file(const std::string& path, uint64_t offset = 0);
 
+// Appends `text` to `path` (created with `mode` if missing) in one write and syncs it: a log
+// line that was acknowledged is on disk. Throws Error naming the path.
+void append_synced(const std::string& path, const std::string& text, int mode = 0644);
+
 // Creates `path` and its parents (mode 0755) if missing; throws Error naming the path.
 void make_dirs(const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "pxe/bmc_fleet.h"
 
 #include "core/netaddr.h"
+#include "core/secret.h"
 #include "pxe/nodes.h"
 
 namespace storkit {
@@ -20,6 +21,16 @@ BmcFleet load_pxe_bmc_fleet(const std::string& path) {
     fleet.retries = cfg.bmc_retries;
     fleet.efi = cfg.boot_efi;
     return fleet;
+}
+
+PowerSettings pxe_power_settings(const PxeConfig& cfg) {
+    PowerSettings s;
+    s.login.user = cfg.bmc_user;
+    s.login.password = load_secret(cfg.bmc_password_file, kIpmiPasswordEnv, "BMC password");
+    s.login.cipher_suite = cfg.bmc_cipher_suite;
+    s.login.timeout = std::chrono::milliseconds(cfg.bmc_timeout_ms);
+    s.boot_mode = cfg.boot_efi ? BootMode::kEfi : BootMode::kBios;
+    return s;
 }
 
 }  // namespace storkit

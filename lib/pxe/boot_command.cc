@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "pxe/bmc_fleet.h"
 #include "pxe/boot_plan.h"
 #include "pxe/nodes.h"
 #include "pxe/state.h"
@@ -123,15 +124,7 @@ void BootRun::load() {
 }
 
 void BootRun::power(const std::vector<std::string>& names) {
-    if (!power_) {
-        PowerSettings s;
-        s.login.user = cfg_.bmc_user;
-        s.login.password = load_secret(cfg_.bmc_password_file, kIpmiPasswordEnv, "BMC password");
-        s.login.cipher_suite = cfg_.bmc_cipher_suite;
-        s.login.timeout = std::chrono::milliseconds(cfg_.bmc_timeout_ms);
-        s.boot_mode = cfg_.boot_efi ? BootMode::kEfi : BootMode::kBios;
-        power_ = s;
-    }
+    if (!power_) power_ = pxe_power_settings(cfg_);
     std::vector<std::string> hosts;
     for (const std::string& name : names)
         for (const PlanEntry& n : nodes_)
@@ -157,6 +150,9 @@ void BootRun::power(const std::vector<std::string>& names) {
     }
     boot_.last_wave = now_seconds();
     save();
+    // The monitor times each install from its power-on: table.json gets it now.
+    FileLock lock = state_.lock();
+    state_.save(state_.leases(), now_seconds());
 }
 
 void BootRun::bind(const BootStep& step) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/statefile.h"
 
 namespace storkit {
 
@@ -86,6 +87,22 @@ BootState BootState::from_json(const json& j, const std::string& path) {
         st.nodes[it.key()] = r;
     }
     return st;
+}
+
+BootState read_boot_state(const std::string& path) {
+    std::optional<std::string> text = read_file(path);
+    if (!text) return {};
+    return BootState::from_json(json::parse(*text, nullptr, false), path);
+}
+
+void add_boot_columns(json& table, const BootState& boot) {
+    for (json& row : table["nodes"]) {
+        auto it = boot.nodes.find(row["name"].get<std::string>());
+        NodeBootRecord r = it == boot.nodes.end() ? NodeBootRecord{} : it->second;
+        row["boot"] = to_string(r.state);
+        row["powered_at"] = r.powered_at > 0 ? json(r.powered_at) : json();
+        row["boot_error"] = r.error.empty() ? json() : json(r.error);
+    }
 }
 
 BootStep plan_boot(const std::vector<PlanEntry>& nodes, const BootState& state,

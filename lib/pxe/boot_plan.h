@@ -51,6 +51,15 @@ struct BootState {
     static BootState from_json(const nlohmann::json& j, const std::string& path);
 };
 
+// <pxe state>/boot.json as it is now: empty when there is none. Throws Error naming the file on
+// content that is not a boot state.
+BootState read_boot_state(const std::string& path);
+
+// Adds what the boot run knows of each node to the rows of a joined table: "boot" (its state),
+// "powered_at" (its last power-on command, null before) and "boot_error". The monitor times
+// every install from "powered_at".
+void add_boot_columns(nlohmann::json& table, const BootState& boot);
+
 // A node as the planner sees it.
 struct PlanEntry {
     std::string name;

@@ -27,8 +27,8 @@ const std::vector<std::string>& builtin_template_vars() {
 
 namespace {
 
-constexpr std::string_view kRootKeys[] = {"bmc",  "data",    "server", "iso",  "paths",
-                                          "boot", "install", "power",  "nodes"};
+constexpr std::string_view kRootKeys[] = {"bmc",  "data",    "server", "iso",     "paths",
+                                          "boot", "install", "power",  "monitor", "nodes"};
 constexpr std::string_view kBmcKeys[] = {"subnet",       "user",       "password_file",
                                          "cipher_suite", "timeout_ms", "retries"};
 constexpr std::string_view kDataKeys[] = {"subnet", "pool", "gateway", "dns", "domain", "lease_s"};
@@ -39,13 +39,15 @@ constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmas
 constexpr std::string_view kBootKeys[] = {"firmware", "loader", "kernel_args"};
 constexpr std::string_view kInstallKeys[] = {"template", "vars"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
+constexpr std::string_view kMonitorKeys[] = {"dhcp_s",  "kickstart_s", "heartbeat_s", "install_s",
+                                             "retries", "feedback",    "notify"};
 constexpr std::string_view kNodeKeys[] = {"bmc", "mac", "ip"};
 
 constexpr ConfigSection kSections[] = {
     {"", kRootKeys},           {"bmc", kBmcKeys},         {"data", kDataKeys},
     {"server", kServerKeys},   {"iso", kIsoKeys},         {"paths", kPathsKeys},
     {"boot", kBootKeys},       {"install", kInstallKeys}, {"power", kPowerKeys},
-    {"nodes.NAME", kNodeKeys},
+    {"monitor", kMonitorKeys}, {"nodes.NAME", kNodeKeys},
 };
 
 void load_bmc(PxeConfig& c, const ConfigNode& root) {
@@ -288,6 +290,24 @@ void load_power(PxeConfig& c, const ConfigNode& root) {
     c.boot_efi = mode == "efi";
 }
 
+// Deadlines are bounded: a day at most (an install that takes longer is not being watched).
+void load_monitor(PxeConfig& c, const ConfigNode& root) {
+    ConfigNode m = root.section("monitor");
+    m.allow_only(kMonitorKeys);
+    auto seconds = [&m](const char* key, double fallback) {
+        double v = m.positive_or(key, fallback);
+        if (v > 86400) m.problem(key, fmt::format("{} s: at most 86400 (a day)", v));
+        return v;
+    };
+    c.monitor.dhcp_s = seconds("dhcp_s", 300);
+    c.monitor.kickstart_s = seconds("kickstart_s", 300);
+    c.monitor.heartbeat_s = seconds("heartbeat_s", 600);
+    c.monitor.install_s = seconds("install_s", 1200);
+    c.monitor.retries = static_cast<int>(m.integer_or("retries", 0, 0, 10));
+    c.monitor_feedback = abs_path(m, "feedback", c.pxe_state() + "/feedback.jsonl");
+    if (m.has("notify")) c.monitor_notify = m.argv("notify");
+}
+
 }  // namespace
 
 std::span<const ConfigSection> pxe_config_sections() {
@@ -314,6 +334,7 @@ PxeConfig load_pxe_config(const std::string& path) {
     load_install(c, root);
     load_boot(c, root);
     load_power(c, root);
+    load_monitor(c, root);
     load_nodes(c, root, kNodeKeys);
     errors.checkpoint();
     return c;

@@ -13,6 +13,7 @@
 #include "core/config_file.h"
 #include "core/netaddr.h"
 #include "core/text_template.h"
+#include "pxe/monitor.h"
 #include "pxe/node_table.h"
 
 namespace storkit {
@@ -130,6 +131,11 @@ struct PxeConfig {
     TextTemplate install_template;
     std::vector<std::string> var_names;   // builtins, then install.vars keys
     std::vector<std::string> var_values;  // values of install.vars (index - kBuiltinVarCount)
+
+    // pxe-monitor: the deadlines, where results go and who is told.
+    MonitorSettings monitor;
+    std::string monitor_feedback;             // JSON lines; default <pxe state>/feedback.jsonl
+    std::vector<std::string> monitor_notify;  // argv run per result; empty: none
 
     std::optional<std::vector<NodeEntry>> nodes;  // sorted by name; absent: from the node table
 

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "pxe/boot_plan.h"
 #include "pxe/node_table.h"
 
 namespace storkit {
@@ -50,12 +51,7 @@ FileLock PxeState::lock(std::chrono::milliseconds wait) const {
 }
 
 void PxeState::append(const PxeEvent& e) const {
-    std::string file = path("events.jsonl");
-    std::string line = e.to_json().dump() + "\n";
-    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-    if (!fd) throw Error(fmt::format("{}: cannot open: {}", file, errno_text(errno)));
-    write_all(fd.get(), line, file);
-    if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", file, errno_text(errno)));
+    append_synced(path("events.jsonl"), e.to_json().dump() + "\n");
 }
 
 DhcpLeaseTable PxeState::leases() const {
@@ -100,7 +96,13 @@ void PxeState::save(const DhcpLeaseTable& leases, double now) const {
         // The leases are saved; a broken node table must not lose events, only the join.
         log::warn("{}; table.json lists every lease as unbound", e.what());
     }
-    write_file_atomic(path("table.json"), joined_table(nodes, leases, now).dump(1) + "\n");
+    json table = joined_table(nodes, leases, now);
+    try {
+        add_boot_columns(table, read_boot_state(path("boot.json")));
+    } catch (const Error& e) {
+        log::warn("{}; table.json has no power-on times", e.what());
+    }
+    write_file_atomic(path("table.json"), table.dump(1) + "\n");
 }
 
 bool record_event(const PxeState& state, const PxeEvent& e) {

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <time.h>
 
+#include <map>
 #include <set>
 
 #include "bmc/discover.h"
@@ -36,16 +37,44 @@ std::string clock_time(const json& t) {
 // The table as a person reads it: one row per node, then the leases of no node.
 std::string table_text(const json& table) {
     auto row = [](const std::vector<std::string>& f) {
-        return fmt::format("{:<12} {:<15} {:<17} {:<15} {:<9} {:<10} {}\n", f[0], f[1], f[2], f[3],
-                           f[4], f[5], f[6]);
+        return fmt::format("{:<12} {:<15} {:<17} {:<15} {:<9} {:<10} {:<10} {}\n", f[0], f[1], f[2],
+                           f[3], f[4], f[5], f[6], f[7]);
     };
-    std::string out = row({"NODE", "BMC", "MAC", "DHCP-IP", "POWERED", "BOOT", "PHASE"});
+    std::string out = row({"NODE", "BMC", "MAC", "DHCP-IP", "POWERED", "BOOT", "PHASE", "RESULT"});
     for (const json& n : table["nodes"])
         out += row({text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
-                    clock_time(n["powered_at"]), text(n["boot"]), text(n.value("phase", json()))});
+                    clock_time(n["powered_at"]), text(n["boot"]), text(n.value("phase", json())),
+                    text(n.value("result", json()))});
     for (const json& l : table["unbound"])
-        out += row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"])});
+        out += row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"]), "-"});
     return out;
+}
+
+// What pxe-monitor said of each node's current install (its feedback file): "result" (
+// succeeded, failed, timed-out), "result_phase" and "result_detail" on the row, null while it
+// has said nothing since the node's power-on. A line that cannot be read is skipped.
+void add_results(json& table, const std::string& feedback) {
+    std::map<std::string, json> last;
+    std::string text = read_file(feedback).value_or("");
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string::npos) break;
+        json e = json::parse(text.substr(pos, eol - pos), nullptr, false);
+        pos = eol + 1;
+        if (!e.is_object() || !e["node"].is_string() || !e["time"].is_number() ||
+            e.value("result", "") == "retry")
+            continue;
+        last[e["node"].get<std::string>()] = e;
+    }
+    for (json& row : table["nodes"]) {
+        auto it = last.find(row["name"].get<std::string>());
+        bool current = it != last.end() && row["powered_at"].is_number() &&
+                       it->second["time"].get<double>() >= row["powered_at"].get<double>();
+        row["result"] = current ? it->second["result"] : json();
+        row["result_phase"] = current ? it->second["phase"] : json();
+        row["result_detail"] = current ? it->second["detail"] : json();
+    }
 }
 
 }  // namespace
@@ -54,22 +83,15 @@ void pxe_status_command(const CommonOptions& common, Report& report) {
     PxeConfig cfg = load_pxe_config(common.config);
     Inventory inv = load_inventory(cfg);
     PxeState state(cfg.pxe_state());
-    BootState boot;
-    if (std::optional<std::string> t = read_file(boot_state_file(cfg)))
-        boot = BootState::from_json(json::parse(*t, nullptr, false), boot_state_file(cfg));
+    BootState boot = read_boot_state(boot_state_file(cfg));
     DhcpLeaseTable leases;
     if (read_file(state.path("events.jsonl")) || read_file(state.path("leases.json"))) {
         FileLock lock = state.lock();
         leases = state.leases();
     }
     json table = joined_table(node_table_entries(inv.nodes), leases, now_seconds());
-    for (json& row : table["nodes"]) {
-        auto it = boot.nodes.find(row["name"].get<std::string>());
-        NodeBootRecord r = it == boot.nodes.end() ? NodeBootRecord{} : it->second;
-        row["boot"] = to_string(r.state);
-        row["powered_at"] = r.powered_at > 0 ? json(r.powered_at) : json();
-        row["boot_error"] = r.error.empty() ? json() : json(r.error);
-    }
+    add_boot_columns(table, boot);
+    add_results(table, cfg.monitor_feedback);
     report.data["subcommand"] = "status";
     report.data["table"] = table;
     report.msg = fmt::format("{} nodes, {} leases of no node", table["nodes"].size(),

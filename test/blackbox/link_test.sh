@@ -4,7 +4,7 @@
 # started every minute on every node, must not pay for IPMI, ISO, libvirt or Ceph code they never run.
 # And an install ships no private shared library.
 source "$(dirname "$0")/lib.sh"
-plan 49
+plan 53
 
 # The libraries each part adds, as their SONAME prefixes.
 libvirt="libvirt"
@@ -41,6 +41,7 @@ expect_needed mgmtvm-reconcile librados
 expect_not_needed bmc-power $libvirt $pxe $ceph
 expect_needed bmc-power libfreeipmi
 expect_not_needed pxe-provision $libvirt $ceph
+expect_not_needed pxe-monitor $libvirt $ceph
 expect_needed pxe-provision libarchive
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
