@@ -37,7 +37,7 @@ constexpr std::string_view kIsoKeys[] = {"repository", "version", "kernel", "ini
 constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmasq_conf",
                                            "lighttpd_conf", "state_dir", "dhcp_hostsdir"};
 constexpr std::string_view kBootKeys[] = {"firmware", "loader", "kernel_args"};
-constexpr std::string_view kInstallKeys[] = {"template", "vars"};
+constexpr std::string_view kInstallKeys[] = {"template", "vars", "report"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
 constexpr std::string_view kMonitorKeys[] = {"dhcp_s",  "kickstart_s", "heartbeat_s", "install_s",
                                              "retries", "feedback",    "notify"};
@@ -210,6 +210,16 @@ void load_install(PxeConfig& c, const ConfigNode& root) {
         c.var_names.push_back(k);
         c.var_values.push_back(vars.string(k));
     }
+    std::string report = install.string_or("report", "kickstart");
+    if (report == "kickstart")
+        c.report_snippets = ReportSnippets::kKickstart;
+    else if (report == "preseed")
+        c.report_snippets = ReportSnippets::kPreseed;
+    else if (report == "none")
+        c.report_snippets = ReportSnippets::kNone;
+    else
+        install.problem("report",
+                        fmt::format("\"{}\": expected kickstart, preseed or none", report));
     c.template_path = abs_path(install, "template", "");
     if (!install.ok("template")) return;
     // What the template renders runs as root on every node it installs.

@@ -15,6 +15,7 @@
 #include "core/text_template.h"
 #include "pxe/monitor.h"
 #include "pxe/node_table.h"
+#include "pxe/report_snippets.h"
 
 namespace storkit {
 
@@ -131,6 +132,8 @@ struct PxeConfig {
     TextTemplate install_template;
     std::vector<std::string> var_names;   // builtins, then install.vars keys
     std::vector<std::string> var_values;  // values of install.vars (index - kBuiltinVarCount)
+    // install.report: the reporting snippets appended to every rendered install file.
+    ReportSnippets report_snippets = ReportSnippets::kKickstart;
 
     // pxe-monitor: the deadlines, where results go and who is told.
     MonitorSettings monitor;

@@ -103,6 +103,8 @@ void render_node(const PxeRenderInput& in, const InventoryRow& n,
                       fmt::format("{},{},{}\n", n.mac, ipv4_string(n.ip), n.name));
     std::string ks;
     cfg.install_template.render_to(ks, v);
+    ks += report_snippets(cfg.report_snippets, std::string(v[kVarReportUrl]),
+                          cfg.monitor.heartbeat_s);
     files.add_content(cfg.http_root + "/storkit/ks/" + n.name + ".cfg", std::move(ks));
     std::string args = kernel_args.render(v);
     std::string mac = mac_hyphens(n.mac);

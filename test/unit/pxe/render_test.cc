@@ -123,7 +123,14 @@ TEST_CASE("per-node files: reservation, loader configs and kickstart") {
     files.commit();
     CHECK(r.file("state/pxe/dhcp-hosts/n1") == "52:54:00:00:00:01,198.18.0.100,n1\n");
     CHECK(r.file("state/pxe/dhcp-hosts/n2") == "52:54:00:00:00:02,198.18.0.50,n2\n");
-    CHECK(r.file("www/storkit/ks/n1.cfg") == "host n1 ip 198.18.0.100/24 tz UTC\n");
+    // The template's text, then the reporting sections (install.report "kickstart").
+    std::string ks = r.file("www/storkit/ks/n1.cfg");
+    CHECK(ks.rfind("host n1 ip 198.18.0.100/24 tz UTC\n", 0) == 0);
+    CHECK(ks.find("\n%pre --log=/tmp/storkit-report.log\n") != std::string::npos);
+    CHECK(ks.find("'http://198.18.0.2/storkit/report'") != std::string::npos);
+    CHECK(ks.find("storkit_report started\n") != std::string::npos);
+    CHECK(ks.find("storkit_report finished\n") != std::string::npos);
+    CHECK(ks.find("\n%onerror\n") != std::string::npos);
     std::string pxe = r.file("tftp/pxelinux.cfg/01-52-54-00-00-00-01");
     CHECK(has_line(pxe, "  KERNEL storkit/images/rocky-9/images/pxeboot/vmlinuz"));
     CHECK(has_line(pxe,
@@ -226,4 +233,34 @@ TEST_CASE("boot loaders come from packages; a missing one names its package") {
                           "/usr/bin/grub-mknetdir (Debian package grub-common); install them "
                           "with: apt-get install grub-common grub-efi-amd64-bin pxelinux "
                           "syslinux-common");
+}
+
+TEST_CASE("install.report: a preseed gets d-i commands, none gets the template alone") {
+    for (const char* kind : {"preseed", "none"}) {
+        Rendered r;
+        r.f.config["install"]["report"] = kind;
+        r.cfg = r.f.load();
+        r.image.tree = r.f.dir.path + "/cache/tree";
+        r.image.boot = {"images/pxeboot/vmlinuz", "images/pxeboot/initrd.img", "rhel"};
+        test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+        test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+        LoaderPlan loaders = loader_plan(r.cfg.firmware, r.cfg.loader);
+        loaders.files.clear();
+        loaders.grub = false;
+        render_pxe({r.cfg, build_inventory(r.cfg, {}), r.image, loaders, "", true}, r.files);
+        r.files.plan();
+        r.files.commit();
+        std::string ks = r.file("www/storkit/ks/n1.cfg");
+        if (std::string(kind) == "none") {
+            CHECK(ks == "host n1 ip 198.18.0.100/24 tz UTC\n");
+        } else {
+            CHECK(ks.find("\nd-i preseed/early_command string ") != std::string::npos);
+            CHECK(ks.find("\nd-i preseed/late_command string ") != std::string::npos);
+            CHECK(ks.find("%pre") == std::string::npos);
+        }
+    }
+    test::PxeFixture f;
+    f.config["install"]["report"] = "curl";
+    CHECK_THROWS_WITH(f.load(), Catch::Contains("install.report") &&
+                                    Catch::Contains("expected kickstart, preseed or none"));
 }
