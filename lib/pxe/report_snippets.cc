@@ -7,7 +7,8 @@ namespace storkit {
 namespace {
 
 // A shell function `storkit_report PHASE [DETAIL]`: one POST, 10 s at most, never fatal. With
-// wget the detail is reduced to characters that need no escaping in a form.
+// wget the detail is reduced to characters that need no escaping in a form; its deadline is
+// timeout(1)'s, because busybox 1.35's static wget crashes on its own -T.
 std::string report_function(const std::string& url) {
     return fmt::format(
         "storkit_report() {{\n"
@@ -15,7 +16,8 @@ std::string report_function(const std::string& url) {
         "    curl -fsS -m 10 -o /dev/null --data-urlencode \"phase=$1\" "
         "--data-urlencode \"detail=${{2:-}}\" '{0}'\n"
         "  else\n"
-        "    wget -q -T 10 -O /dev/null --post-data \"phase=$1&detail=$(printf %s \"${{2:-}}\" | "
+        "    timeout 10 wget -q -O /dev/null --post-data \"phase=$1&detail=$(printf %s "
+        "\"${{2:-}}\" | "
         "tr -c 'A-Za-z0-9._:-' '+')\" '{0}'\n"
         "  fi\n"
         "}}\n",
@@ -46,13 +48,13 @@ std::string report_snippets(ReportSnippets kind, const std::string& url, double 
                 "%onerror\n"
                 "{0}"
                 "storkit_report failed \"$(tail -c 160 /tmp/anaconda.log 2>/dev/null | "
-                "tr -c '[:print:]' ' ')\"\n"
+                "tr '\\n\\t\\r' '   ' | sed 's/[^[:print:]]//g')\"\n"
                 "%end\n",
                 fn, beat);
         case ReportSnippets::kPreseed: {
             // d-i runs each command as one shell line: the function goes in each, on one line.
             std::string one = fmt::format(
-                "r() {{ wget -q -T 10 -O /dev/null --post-data \"phase=$1\" '{}'; }}", url);
+                "r() {{ timeout 10 wget -q -O /dev/null --post-data \"phase=$1\" '{}'; }}", url);
             return fmt::format(
                 "\n# Install reports to the control machine (pxe-monitor), added by pxe-provision\n"
                 "# prepare; install.report \"none\" leaves them out. d-i has no hook on failure:\n"

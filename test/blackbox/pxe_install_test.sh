@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# A real network install, end to end, with storkit's own tools only: pxe-provision prepares the
+# test installer's ISO (scripts/testbed/pxe-installer: Debian's kernel and a busybox installer
+# that runs the kickstart's %pre, %post and %onerror sections) and boots three nodes over
+# ipmi_sim BMCs. A node's BMC, powering it into PXE, starts QEMU (TCG, OVMF: UEFI) on a tap in
+# the client namespace; dnsmasq and lighttpd run prepare's configs in the server namespace;
+# GRUB fetches the kernel over TFTP, the installer its kickstart over HTTP, and the kickstart's
+# reporting sections post to pxe-report. Node 1 installs, node 2's kickstart makes its installer
+# fail, node 3 is powered but never boots. pxe-monitor ticks until all are done and must report
+# success, failure and a DHCP timeout for the right nodes, each on the first tick after it.
+# STORKIT_INSTALL_NODES=N (default 3) adds installing nodes beyond the three, for a longer run.
+source "$(dirname "$0")/lib.sh"
+plan 15
+
+for cmd in xorriso dnsmasq lighttpd ip jq ipmi_sim qemu-system-x86_64 cpio; do
+    command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
+done
+for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
+    [ -f "$f" ] || { fail "needs $f (scripts/deps installs ovmf)"; done_testing; }
+done
+N=${STORKIT_INSTALL_NODES:-3}
+[ "$N" -ge 3 ] || N=3
+
+mkdir -p "$T/repo"
+CACHE=${STORKIT_INSTALLER_CACHE:-$STORKIT_BIN/../testbed-installer}
+if ! CACHE=$CACHE "$STORKIT_SRC/scripts/testbed/pxe-installer" build "$T/repo/os-test.iso" 2>"$T/installer.err"; then
+    fail "the test installer builds" "$(cat "$T/installer.err")"
+    done_testing
+fi
+
+SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
+export BASE=$T/bmc PORT=623
+unset WRONG_PASSWORD SILENT
+at_exit "$SIM" down
+for _ in 1 2 3 4 5; do
+    export NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+    "$SIM" up "$N" >/dev/null 2>"$T/sim.err" && break
+    "$SIM" down
+    NET=
+done
+[ -n "$NET" ] || { fail "$N simulated BMCs start" "$(cat "$T/sim.err")"; done_testing; }
+
+ID=$$
+NS_S=storkit-ins-$ID NS_C=storkit-inc-$ID VS=ins$ID VC=inc$ID
+DNET=198.18.$((RANDOM % 250 + 1))
+SRV=$DNET.1
+D=$T/out
+STATE=$D/state/pxe
+mac() { printf '52:54:00:69:%02x:%02x' $((ID % 256)) "$1"; }
+at_exit ip netns del "$NS_S"
+at_exit ip netns del "$NS_C"
+ip netns add "$NS_S" && ip netns add "$NS_C" || { fail "namespaces can be created"; done_testing; }
+for ns in "$NS_S" "$NS_C"; do
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip link add "$VS" netns "$NS_S" type veth peer name "$VC" netns "$NS_C"
+ip -n "$NS_S" addr add "$SRV/24" dev "$VS"
+ip -n "$NS_S" link set "$VS" up
+ip -n "$NS_C" link add br0 type bridge forward_delay 0
+ip -n "$NS_C" link set "$VC" master br0
+ip -n "$NS_C" link set "$VC" up
+ip -n "$NS_C" link set br0 up
+
+# Every node but node 3: its BMC's boot into PXE starts QEMU on its own tap.
+for k in $(seq 1 "$N"); do
+    [ "$k" = 3 ] && continue
+    ip -n "$NS_C" tuntap add dev "tap$k" mode tap
+    ip -n "$NS_C" link set "tap$k" master br0
+    ip -n "$NS_C" link set "tap$k" up
+    d=$BASE/bmc$k/node
+    at_exit 'kill $(cat '"$d"'/qemu.pid)'
+    cat >"$d/on-boot" <<EOF
+#!/bin/sh
+[ "\$2" = pxe ] || exit 0
+[ -f $d/qemu.pid ] && kill \$(cat $d/qemu.pid) 2>/dev/null
+cp /usr/share/OVMF/OVMF_VARS_4M.fd $d/vars.fd
+exec ip netns exec $NS_C qemu-system-x86_64 -accel tcg -machine q35 -m 512 -display none \\
+    -no-reboot -serial file:$d/console.log -pidfile $d/qemu.pid \\
+    -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \\
+    -drive if=pflash,format=raw,file=$d/vars.fd -boot n \\
+    -netdev tap,id=n0,ifname=tap$k,script=no,downscript=no \\
+    -device virtio-net-pci,netdev=n0,mac=$(mac "$k"),romfile=
+EOF
+    chmod +x "$d/on-boot"
+done
+
+printf 'network --hostname={{name}}\nurl --url={{repo_url}}\n# storkit-test: fail {{fail}}\n' >"$T/ks.in"
+printf '#!/bin/sh\nexec %s/pxe-report --state-dir %s "$@"\n' "$STORKIT_BIN" "$STATE" >"$T/hook"
+chmod 755 "$T/hook"
+(umask 077 && echo secret >"$T/bmc.pw")
+nodes=""
+for k in $(seq 1 "$N"); do nodes+="${nodes:+, }\"node$k\": {\"bmc\": \"$NET.$k\", \"mac\": \"$(mac "$k")\"}"; done
+cat >"$T/pxe.json" <<EOF
+{
+  "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/bmc.pw",
+          "timeout_ms": 2000, "retries": 1},
+  "data": {"subnet": "$DNET.0/24", "pool": "$DNET.100-$DNET.150", "gateway": "$SRV"},
+  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook", "http_port": 8080},
+  "iso": {"repository": "$T/repo", "version": "os-test"},
+  "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
+            "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},
+  "boot": {"firmware": "uefi", "loader": "native",
+           "kernel_args": "inst.ks={{ks_url}} console=ttyS0 quiet"},
+  "install": {"template": "$T/ks.in", "vars": {"fail": "node2"}},
+  "power": {"wave": $N, "interval_s": 1},
+  "monitor": {"dhcp_s": 45, "kickstart_s": 120, "heartbeat_s": 60, "install_s": 400},
+  "nodes": {$nodes}
+}
+EOF
+chmod 600 "$T/pxe.json"
+CFG=$T/pxe.json
+
+echo "# prepare, and the servers on its configs"
+expect_rc 0 "prepare" pxe-provision --config "$CFG" prepare
+ip netns exec "$NS_S" dnsmasq --conf-file="$D/etc/dnsmasq.conf" --no-ping \
+    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log"
+at_exit 'kill $(cat '"$T"'/dnsmasq.pid)'
+ip netns exec "$NS_S" lighttpd -D -f "$D/etc/lighttpd.conf" 2>>"$T/lighttpd.log" &
+at_exit kill $!
+expect_match "$(cat "$D/www/storkit/ks/node1.cfg")" "storkit_report started" "the kickstart carries the reporting sections"
+
+echo "# boot, then the monitor until every install has its result"
+t0=$(date +%s.%N)
+expect_rc 0 "boot powers every node into PXE" pxe-provision --config "$CFG" boot
+run timeout 600 pxe-monitor --config "$CFG" --watch --interval 1 --json
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
+echo "# $N nodes powered, and every result in, in $took s"
+expect_eq "$RC" 1 "--watch ends, failed: not every install succeeded"
+expect_eq "$(json '.counts | [.watching, .succeeded, .failed_or_timed_out] | map(tostring) | join(" ")')" \
+    "0 $((N - 2)) 2" "the monitor's table ends with no node still watched"
+FB=$STATE/feedback.jsonl
+result() { jq -r --arg n "$1" 'select(.node == $n) | .result + " " + .phase' "$FB"; }
+expect_eq "$(result node1)" "succeeded finished" "node 1 installed"
+expect_eq "$(result node2)" "failed failed" "node 2's installer failed"
+expect_match "$(jq -r 'select(.node == "node2") | .detail' "$FB")" "error: no disk found for node2" "with the tail of its log"
+expect_eq "$(result node3)" "timed-out dhcp" "node 3 never asked for an address"
+ok=0
+for k in $(seq 4 "$N"); do [ "$(result "node$k")" = "succeeded finished" ] && ok=$((ok + 1)); done
+expect_eq "$ok" "$((N - 3))" "every further node installed"
+p3=$(jq -r '.nodes[] | select(.name == "node3") | .powered_at' "$STATE/table.json")
+t3=$(jq -r 'select(.node == "node3") | .time' "$FB")
+expect_eq "$(awk -v p="$p3" -v t="$t3" 'BEGIN {d = t - p; print (d > 45 && d < 45 + 1 + 2) ? "on time" : d}')" "on time" \
+    "the DHCP timeout came on the first tick after its deadline"
+expect_match "$(cat "$BASE/bmc1/node/console.log")" "installer: installed" "node 1's console shows the install"
+
+echo "# each node's timeline, from its power-on"
+for k in 1 2; do
+    p=$(jq -r --arg n "node$k" '.nodes[] | select(.name == $n) | .powered_at' "$STATE/table.json")
+    line=$(jq -r --arg m "$(mac "$k")" --argjson p "$p" \
+        'select(.time >= $p) | select(.mac == $m or (.kind == "tftp" and (.file | test("core.efi|vmlinuz|initrd")))) |
+         select(.kind != "phase" or .phase != "heartbeat") |
+         (.time - $p | floor | tostring) + "s " + .kind + " " +
+         (if .kind == "tftp" then (.file | sub(".*/"; "")) elif .kind == "dhcp" then .action else .phase end)' \
+        "$STATE/events.jsonl" | tr '\n' ',')
+    echo "#   node$k: $line"
+done
+ip1=$(jq -r '.nodes[] | select(.name == "node1") | .ip' "$STATE/table.json")
+expect_match "$(jq -r --arg ip "$ip1" 'select(.kind == "tftp" and .ip == $ip) | .file' "$STATE/events.jsonl" | tr '\n' ' ')" \
+    "vmlinuz.*initrd.img" "node 1 fetched its kernel and initrd over TFTP"
+expect_eq "$(jq -r --arg m "$(mac 1)" 'select(.kind == "phase" and .mac == $m) | .phase' "$STATE/events.jsonl" | grep -v heartbeat | tr '\n' ' ')" \
+    "started finished " "node 1 reported started, then finished"
+
+echo "# the control machine's view"
+run pxe-provision --config "$CFG" status --json
+expect_eq "$(json '[.table.nodes[] | select(.name == "node1" or .name == "node2" or .name == "node3") | .name + "=" + .result] | join(" ")')" \
+    "node1=succeeded node2=failed node3=timed-out" "pxe-provision status shows each result"
+done_testing
