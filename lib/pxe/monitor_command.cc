@@ -170,8 +170,9 @@ bool Tick::run() {
             told.push_back(final.to_json());
             continue;
         }
-        report_.line(fmt::format("{}: {}{}: {}", e.node, e.result,
-                                 e.result == "succeeded" ? "" : " in " + e.phase, e.detail));
+        report_.line(fmt::format("{}: {}{}{}", e.node, e.result,
+                                 e.result == "succeeded" ? "" : " in " + e.phase,
+                                 e.detail.empty() ? "" : ": " + e.detail));
         if (!common_.dry_run) {
             tell(e);
             report_.changed = true;

@@ -28,62 +28,19 @@ if ! CACHE=$CACHE "$STORKIT_SRC/scripts/testbed/pxe-installer" build "$T/repo/os
     done_testing
 fi
 
-SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
-export BASE=$T/bmc PORT=623
-unset WRONG_PASSWORD SILENT
-at_exit "$SIM" down
-for _ in 1 2 3 4 5; do
-    export NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
-    "$SIM" up "$N" >/dev/null 2>"$T/sim.err" && break
-    "$SIM" down
-    NET=
-done
-[ -n "$NET" ] || { fail "$N simulated BMCs start" "$(cat "$T/sim.err")"; done_testing; }
-
-ID=$$
-NS_S=storkit-ins-$ID NS_C=storkit-inc-$ID VS=ins$ID VC=inc$ID
-DNET=198.18.$((RANDOM % 250 + 1))
-SRV=$DNET.1
+# The lab: BMCs, namespaces, and a QEMU machine behind every BMC but node 3's.
+LAB=$STORKIT_SRC/scripts/testbed/pxe-lab
+export BASE=$T/lab NOBOOT=3
+at_exit "$LAB" down
+if ! lab=$("$LAB" up "$N" 2>"$T/lab.err"); then
+    fail "the lab starts" "$(cat "$T/lab.err")"
+    done_testing
+fi
+eval "$lab"
+mac() { "$LAB" mac "$1"; }
+BMCS=$BASE/bmc
 D=$T/out
 STATE=$D/state/pxe
-mac() { printf '52:54:00:69:%02x:%02x' $((ID % 256)) "$1"; }
-at_exit ip netns del "$NS_S"
-at_exit ip netns del "$NS_C"
-ip netns add "$NS_S" && ip netns add "$NS_C" || { fail "namespaces can be created"; done_testing; }
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
-ip link add "$VS" netns "$NS_S" type veth peer name "$VC" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV/24" dev "$VS"
-ip -n "$NS_S" link set "$VS" up
-ip -n "$NS_C" link add br0 type bridge forward_delay 0
-ip -n "$NS_C" link set "$VC" master br0
-ip -n "$NS_C" link set "$VC" up
-ip -n "$NS_C" link set br0 up
-
-# Every node but node 3: its BMC's boot into PXE starts QEMU on its own tap.
-for k in $(seq 1 "$N"); do
-    [ "$k" = 3 ] && continue
-    ip -n "$NS_C" tuntap add dev "tap$k" mode tap
-    ip -n "$NS_C" link set "tap$k" master br0
-    ip -n "$NS_C" link set "tap$k" up
-    d=$BASE/bmc$k/node
-    at_exit 'kill $(cat '"$d"'/qemu.pid)'
-    cat >"$d/on-boot" <<EOF
-#!/bin/sh
-[ "\$2" = pxe ] || exit 0
-[ -f $d/qemu.pid ] && kill \$(cat $d/qemu.pid) 2>/dev/null
-cp /usr/share/OVMF/OVMF_VARS_4M.fd $d/vars.fd
-exec ip netns exec $NS_C qemu-system-x86_64 -accel tcg -machine q35 -m 512 -display none \\
-    -no-reboot -serial file:$d/console.log -pidfile $d/qemu.pid \\
-    -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \\
-    -drive if=pflash,format=raw,file=$d/vars.fd -boot n \\
-    -netdev tap,id=n0,ifname=tap$k,script=no,downscript=no \\
-    -device virtio-net-pci,netdev=n0,mac=$(mac "$k"),romfile=
-EOF
-    chmod +x "$d/on-boot"
-done
 
 printf 'network --hostname={{name}}\nurl --url={{repo_url}}\n# storkit-test: fail {{fail}}\n' >"$T/ks.in"
 printf '#!/bin/sh\nexec %s/pxe-report --state-dir %s "$@"\n' "$STORKIT_BIN" "$STATE" >"$T/hook"
@@ -142,7 +99,7 @@ p3=$(jq -r '.nodes[] | select(.name == "node3") | .powered_at' "$STATE/table.jso
 t3=$(jq -r 'select(.node == "node3") | .time' "$FB")
 expect_eq "$(awk -v p="$p3" -v t="$t3" 'BEGIN {d = t - p; print (d > 45 && d < 45 + 1 + 2) ? "on time" : d}')" "on time" \
     "the DHCP timeout came on the first tick after its deadline"
-expect_match "$(cat "$BASE/bmc1/node/console.log")" "installer: installed" "node 1's console shows the install"
+expect_match "$(cat "$BMCS/bmc1/node/console.log")" "installer: installed" "node 1's console shows the install"
 
 echo "# each node's timeline, from its power-on"
 for k in 1 2; do
