@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
             ->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kStatus; });
         app.add_subcommand("discover", "Add the BMCs that answer in bmc.subnet as nodes")
             ->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kDiscover; });
+        CLI::App* enroll = app.add_subcommand(
+            "enroll", "Add a node to the node table; nodes boot in the order they were enrolled");
+        enroll->add_option("name", opts.enroll.name, "The node's name")->required();
+        enroll->add_option("--bmc", opts.enroll.bmc, "Its BMC's IPv4 address")->required();
+        enroll->add_option("--mac", opts.enroll.mac, "The MAC of its install NIC, when known");
+        enroll->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kEnroll; });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
         storkit::pxe_provision_command(common, opts, report);

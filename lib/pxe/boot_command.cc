@@ -27,11 +27,14 @@ bool reserved(const PxeConfig& cfg, const InventoryRow& n) {
     return text && text->rfind(n.mac + ",", 0) == 0;
 }
 
+// In boot order (inventory.h): the config's order keys, then enrollment, then name.
 std::vector<PlanEntry> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
     std::vector<PlanEntry> out;
-    for (const InventoryRow& n : inv.nodes)
+    for (size_t i : boot_order(inv.nodes)) {
+        const InventoryRow& n = inv.nodes[i];
         out.push_back({n.name, n.bmc ? fmt::format("{}:{}", ipv4_string(*n.bmc), kBmcPort) : "",
                        n.mac, reserved(cfg, n)});
+    }
     return out;
 }
 

@@ -41,7 +41,7 @@ constexpr std::string_view kInstallKeys[] = {"template", "vars", "report"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
 constexpr std::string_view kMonitorKeys[] = {"dhcp_s",  "kickstart_s", "heartbeat_s", "install_s",
                                              "retries", "feedback",    "notify"};
-constexpr std::string_view kNodeKeys[] = {"bmc", "mac", "ip"};
+constexpr std::string_view kNodeKeys[] = {"bmc", "mac", "ip", "order"};
 
 constexpr ConfigSection kSections[] = {
     {"", kRootKeys},           {"bmc", kBmcKeys},         {"data", kDataKeys},

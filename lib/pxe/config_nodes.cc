@@ -49,6 +49,7 @@ NodeEntry load_node(const PxeConfig& c, const ConfigNode& root, const ConfigNode
         spec.mac = mac.value_or("");
         if (mac) check_unique(n, c, "mac", mac_number(spec.mac), spec.mac, seen.macs);
     }
+    if (n.has("order")) spec.order = n.integer_or("order", 0, 1, 1000000);
     if (n.has("ip")) {
         spec.ip = address(n, "ip");
         if (root.ok("data.subnet")) require_host(n, "ip", *spec.ip, c.data_subnet, "data.subnet");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -59,9 +60,10 @@ Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& ta
 
     std::vector<InventoryRow*> unassigned;
     for (const NodeEntry& s : specs) {
-        InventoryRow n{s.name, s.bmc, s.mac, 0};
+        InventoryRow n{s.name, s.bmc, s.mac, 0, s.enrolled_at, s.order};
         auto prev = previous.find(s.name);
         const NodeEntry* p = prev == previous.end() ? nullptr : prev->second;
+        if (p && n.enrolled_at == 0) n.enrolled_at = p->enrolled_at;
         if (cfg.nodes && p && n.mac.empty() && !p->mac.empty()) {
             // A learned MAC, unless the config gives it to another node.
             if (macs.insert(p->mac).second)
@@ -117,10 +119,25 @@ Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& ta
     return inv;
 }
 
+std::vector<size_t> boot_order(const std::vector<InventoryRow>& nodes) {
+    std::vector<size_t> idx(nodes.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    auto rank = [&](size_t i) {
+        const InventoryRow& n = nodes[i];
+        return std::make_tuple(n.order > 0         ? 0
+                               : n.enrolled_at > 0 ? 1
+                                                   : 2,
+                               n.order > 0 ? static_cast<double>(n.order) : n.enrolled_at);
+    };
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
+    return idx;
+}
+
 std::vector<NodeEntry> node_table_entries(const std::vector<InventoryRow>& nodes) {
     std::vector<NodeEntry> out;
     out.reserve(nodes.size());
-    for (const InventoryRow& n : nodes) out.push_back({n.name, n.bmc, n.mac, n.ip});
+    for (const InventoryRow& n : nodes)
+        out.push_back({n.name, n.bmc, n.mac, n.ip, n.enrolled_at, 0});
     return out;
 }
 

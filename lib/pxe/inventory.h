@@ -17,10 +17,12 @@ struct InventoryRow {
     std::optional<Ipv4> bmc;
     std::string mac;  // empty until known: such a node gets no reservation and no boot files
     Ipv4 ip = 0;
+    double enrolled_at = 0;  // from the node table
+    long order = 0;          // from the config (0: none)
 };
 
 struct Inventory {
-    std::vector<InventoryRow> nodes;  // sorted by name
+    std::vector<InventoryRow> nodes;  // sorted by name (boot_order gives the power-on order)
     std::vector<std::string> notes;   // e.g. a node whose previous address had to change
 };
 
@@ -31,6 +33,11 @@ struct Inventory {
 // across reruns and when nodes are added or removed. Throws ConfigError naming data.pool when
 // the pool has too few addresses.
 Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& table);
+
+// The order in which nodes are powered on: the config's nodes.NAME.order first (ascending),
+// then by enrollment time (pxe-provision enroll: the order in which their configs arrived),
+// then the rest by name. Indexes into `nodes`.
+std::vector<size_t> boot_order(const std::vector<InventoryRow>& nodes);
 
 // The node table's entries for `nodes`, as prepare writes them.
 std::vector<NodeEntry> node_table_entries(const std::vector<InventoryRow>& nodes);

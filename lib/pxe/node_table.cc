@@ -49,6 +49,11 @@ NodeEntry parse_entry(const std::string& name, const json& v, const std::string&
         n.ip = parse_ipv4(*s);
         if (!n.ip) throw bad(fmt::format("ip \"{}\" is not an IPv4 address", *s));
     }
+    if (auto f = v.find("enrolled_at"); f != v.end()) {
+        if (!f->is_number() || f->get<double>() < 0)
+            throw bad("\"enrolled_at\" is not a time in seconds");
+        n.enrolled_at = f->get<double>();
+    }
     return n;
 }
 
@@ -85,6 +90,7 @@ std::string node_table_text(const std::vector<NodeEntry>& nodes) {
         if (n.bmc) entry["bmc"] = ipv4_string(*n.bmc);
         if (!n.mac.empty()) entry["mac"] = n.mac;
         if (n.ip) entry["ip"] = ipv4_string(*n.ip);
+        if (n.enrolled_at > 0) entry["enrolled_at"] = n.enrolled_at;
         out += i ? ",\n  " : "\n  ";
         out += json(n.name).dump() + ": " + entry.dump();
     }

@@ -1,6 +1,6 @@
 // pxe-provision's node table, <pxe state>/nodes.json:
 //   {"nodes": {"<name>": {"bmc": "198.18.64.11", "mac": "52:54:00:00:00:01",
-//                         "ip": "198.18.0.100"}}}
+//                         "ip": "198.18.0.100", "enrolled_at": 1800000000.5}}}
 // with every field optional. `discover` adds nodes found by their BMC, `boot` the MAC it learned
 // from a node's first lease, `prepare` every node's data address; pxe-report reads it to join
 // leases with nodes. When the config has no "nodes", the table's nodes are the nodes. Every
@@ -21,6 +21,8 @@ struct NodeEntry {
     std::optional<Ipv4> bmc;
     std::string mac;  // normalized, or empty
     std::optional<Ipv4> ip;
+    double enrolled_at = 0;  // when `pxe-provision enroll` added it (0: never enrolled)
+    long order = 0;          // nodes.NAME.order in the config (0: none)
 };
 
 // Whether `name` can be a node name: a DNS label of lower-case letters, digits and hyphens.

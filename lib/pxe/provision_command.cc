@@ -162,6 +162,9 @@ void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, 
         case PxeSubcommand::kBoot: pxe_boot_command(common, opts.boot, report); return;
         case PxeSubcommand::kStatus: pxe_status_command(common, report); return;
         case PxeSubcommand::kDiscover: pxe_discover_command(common, report); return;
+        case PxeSubcommand::kEnroll:
+            pxe_enroll_command(common, opts.enroll.name, opts.enroll.bmc, opts.enroll.mac, report);
+            return;
         case PxeSubcommand::kNone: break;
     }
     throw Error("a subcommand is required (see --help)", kExitUsage);

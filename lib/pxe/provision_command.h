@@ -3,7 +3,10 @@
 //   boot      power the nodes on in order over IPMI, bind MACs by order (pxe_boot.h)
 //   status    the BMC -> MAC -> DHCP address table with boot states and install phases
 //   discover  find the BMCs of bmc.subnet and add them to the node table
+//   enroll    add one node to the node table, with its enrollment time (the boot order)
 #pragma once
+
+#include <string>
 
 #include "core/report.h"
 #include "core/runner.h"
@@ -11,11 +14,16 @@
 
 namespace storkit {
 
-enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover };
+enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover, kEnroll };
+
+struct EnrollOptions {
+    std::string name, bmc, mac;
+};
 
 struct PxeOptions {
     PxeSubcommand subcommand = PxeSubcommand::kNone;
     BootOptions boot;
+    EnrollOptions enroll;
 };
 
 // Runs the chosen subcommand and fills `report`. Throws ConfigError (2) for a bad config,

@@ -148,4 +148,65 @@ void pxe_discover_command(const CommonOptions& common, Report& report) {
     report.msg = fmt::format("{} BMCs answered, {} new nodes", found.size(), added.size());
 }
 
+void pxe_enroll_command(const CommonOptions& common, const std::string& name,
+                        const std::string& bmc_text, const std::string& mac_text, Report& report) {
+    PxeConfig cfg = load_pxe_config(common.config);
+    if (cfg.nodes)
+        throw ConfigError(
+            fmt::format("{}: the config lists the nodes: add {} to its \"nodes\"", cfg.path, name));
+    if (!valid_node_name(name))
+        throw ConfigError(fmt::format(
+            "enroll {}: a node name is a DNS label: a-z, 0-9 and -, at most 63 characters", name));
+    std::optional<Ipv4> bmc = parse_ipv4(bmc_text);
+    if (!bmc)
+        throw ConfigError(fmt::format("enroll {}: --bmc {}: not an IPv4 address", name, bmc_text));
+    if (!cfg.bmc_subnet.contains(*bmc) || cfg.bmc_subnet.is_reserved(*bmc))
+        throw ConfigError(fmt::format("enroll {}: --bmc {}: not a host of bmc.subnet {}", name,
+                                      bmc_text, cfg.bmc_subnet.str()));
+    std::string mac;
+    if (!mac_text.empty()) {
+        std::optional<std::string> m = normalize_mac(mac_text);
+        if (!m)
+            throw ConfigError(
+                fmt::format("enroll {}: --mac {}: not a MAC address", name, mac_text));
+        mac = *m;
+    }
+    std::optional<FileLock> lock;
+    if (!common.dry_run) {
+        make_dirs(cfg.pxe_state());
+        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
+    }
+    std::string table_path = node_table_path(cfg.pxe_state());
+    std::vector<NodeEntry> table = read_node_table(table_path);
+    report.data["subcommand"] = "enroll";
+    report.data["node"] = name;
+    for (NodeEntry& n : table) {
+        if (n.name == name) {
+            bool same = n.bmc == bmc && (mac.empty() || n.mac == mac);
+            if (!same)
+                throw Error(fmt::format(
+                    "enroll {}: already enrolled with BMC {}{}: remove it from {} first", name,
+                    n.bmc ? ipv4_string(*n.bmc) : "-", n.mac.empty() ? "" : ", MAC " + n.mac,
+                    table_path));
+            report.msg = fmt::format("{} is enrolled (BMC {})", name, bmc_text);
+            return;
+        }
+        if (n.bmc == bmc)
+            throw Error(fmt::format("enroll {}: BMC {} is node {}'s", name, bmc_text, n.name));
+        if (!mac.empty() && n.mac == mac)
+            throw Error(fmt::format("enroll {}: MAC {} is node {}'s", name, mac, n.name));
+    }
+    NodeEntry e{name, bmc, mac, std::nullopt};
+    e.enrolled_at = now_seconds();
+    size_t before = std::count_if(table.begin(), table.end(),
+                                  [](const NodeEntry& n) { return n.enrolled_at > 0; });
+    report.changed = !common.dry_run;
+    report.msg = fmt::format("{} {} (BMC {}{}), number {} in the boot order",
+                             common.dry_run ? "would enroll" : "enrolled", name, bmc_text,
+                             mac.empty() ? "" : ", MAC " + mac, before + 1);
+    if (common.dry_run) return;
+    table.push_back(e);
+    write_node_table(table_path, table);
+}
+
 }  // namespace storkit

@@ -5,7 +5,7 @@
 # DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
 # them, node 9 never asks for an address. The BMCs record every chassis command with its time.
 source "$(dirname "$0")/lib.sh"
-plan 47
+plan 54
 
 for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -203,4 +203,20 @@ expect_eq "$(jq -r '.nodes.node004.bmc' "$T/state3/pxe/nodes.json")" "$NET.4" \
     "the node table has their BMC addresses"
 run pxe-provision --config "$T/disc.json" discover --json
 expect_eq "$(json '.added | length')" 0 "a second discover adds nothing"
+
+# --- enroll: nodes boot in the order they were enrolled, not by name ----------------------------
+jq ".paths.state_dir = \"$T/state4\" | .power.interval_s = 0.2 | del(.nodes)" "$T/base.json" >"$T/enr.json"
+run pxe-provision --config "$T/enr.json" enroll zz-first --bmc "$NET.5" --mac "$(mac 5)" --json
+expect_eq "$RC,$(json .changed),$(json .msg)" "0,true,enrolled zz-first (BMC $NET.5, MAC $(mac 5)), number 1 in the boot order" "enroll a node"
+run pxe-provision --config "$T/enr.json" enroll aa-second --bmc "$NET.4" --mac "$(mac 4)"
+expect_eq "$RC" 0 "enroll another"
+run pxe-provision --config "$T/enr.json" enroll zz-first --bmc "$NET.5" --json
+expect_eq "$RC,$(json .changed)" "0,false" "enrolling it again changes nothing"
+run pxe-provision --config "$T/enr.json" enroll other --bmc "$NET.4"
+expect_eq "$RC,$ERR" "1,pxe-provision: error: enroll other: BMC $NET.4 is node aa-second's" "a BMC another node has is refused"
+run pxe-provision --config "$T/enr.json" enroll Bad_Name --bmc "$NET.7"
+expect_eq "$RC" 2 "a name that is not a DNS label is a usage error"
+expect_rc 0 "prepare the enrolled nodes" pxe-provision --config "$T/enr.json" prepare
+run pxe-provision --config "$T/enr.json" boot
+expect_eq "$(cut -d' ' -f1 <<<"$OUT" | tr '\n' ' ')" "zz-first aa-second " "boot powers them in enrollment order"
 done_testing

@@ -124,3 +124,25 @@ TEST_CASE("the node table file") {
                       "/s/nodes.json: node table has no \"nodes\" object");
     CHECK(parse_node_table("{}", "t").empty());
 }
+
+TEST_CASE("boot order: config order keys, then enrollment, then name") {
+    std::vector<InventoryRow> rows = {
+        {"a", {}, "", 0, 0, 0}, {"b", {}, "", 0, 300, 0}, {"c", {}, "", 0, 100, 0},
+        {"d", {}, "", 0, 0, 2}, {"e", {}, "", 0, 50, 1},  {"f", {}, "", 0, 0, 0},
+    };
+    std::vector<std::string> order;
+    for (size_t i : boot_order(rows)) order.push_back(rows[i].name);
+    CHECK(order == std::vector<std::string>{"e", "d", "c", "b", "a", "f"});
+}
+
+TEST_CASE("the node table keeps enrollment times, and prepare's rewrite keeps them too") {
+    NodeEntry n{"n1", parse_ipv4("198.18.64.11"), "52:54:00:00:00:01", std::nullopt};
+    n.enrolled_at = 1800000000.25;
+    std::vector<NodeEntry> back = parse_node_table(node_table_text({n}), "t");
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].enrolled_at == 1800000000.25);
+    CHECK_THROWS_WITH(parse_node_table(R"({"nodes": {"n1": {"enrolled_at": "x"}}})", "t.json"),
+                      "t.json: node n1: \"enrolled_at\" is not a time in seconds");
+    std::vector<InventoryRow> rows = {{"n1", {}, "", 0, 1800000000.25, 0}};
+    CHECK(node_table_entries(rows)[0].enrolled_at == 1800000000.25);
+}
