@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     spec.default_config = storkit::kDefaultPxeConfig;
     spec.add_options = [&](CLI::App& app) {
         app.add_option("--table", opts.table,
-                       "The table to follow (default: table.json in the pxe state directory)");
+                       "The table to follow: a file or an http:// URL (default: table.json in "
+                       "the pxe state directory)");
         app.add_option("--state-dir", opts.state_dir,
                        "The monitor's own state (default: monitor/ in the pxe state directory)");
         app.add_flag("--watch", opts.watch,

@@ -12,6 +12,7 @@
 #include "core/statefile.h"
 #include "pxe/bmc_fleet.h"
 #include "pxe/config.h"
+#include "pxe/http_get.h"
 #include "pxe/monitor.h"
 
 namespace storkit {
@@ -23,8 +24,14 @@ using nlohmann::json;
 constexpr int kBmcPort = 623;
 constexpr auto kNotifyTimeout = std::chrono::seconds(10);
 
+constexpr auto kTableTimeout = std::chrono::seconds(10);
+constexpr size_t kTableMax = 64 << 20;
+
+// The table, from a file or (a monitor on another machine) from the control machine's HTTP
+// server.
 json read_table(const std::string& path) {
-    std::optional<std::string> text = read_file(path);
+    std::optional<std::string> text =
+        is_http_url(path) ? http_get(path, kTableTimeout, kTableMax) : read_file(path);
     if (!text)
         throw Error(
             fmt::format("{}: no table (pxe-provision writes it once nodes are powered)", path));

@@ -212,12 +212,14 @@ std::string render_lighttpd_conf(const PxeConfig& cfg) {
                "mimetype.assign = (\".cfg\" => \"text/plain\", \".ipxe\" => \"text/plain\",\n"
                "                   \".xml\" => \"text/xml\", \"\" => "
                "\"application/octet-stream\")\n"
-               "# Install events from the nodes go to the hook, run as a CGI program.\n"
-               "alias.url = (\"/storkit/report\" => \"{}\")\n"
+               "# Install events from the nodes go to the hook, run as a CGI program; the table\n"
+               "# is there for a pxe-monitor on another machine.\n"
+               "alias.url = (\"/storkit/report\" => \"{}\",\n"
+               "             \"/storkit/table.json\" => \"{}/table.json\")\n"
                "$HTTP[\"url\"] =~ \"^/storkit/report\" {{\n"
                "  cgi.assign = (\"\" => \"\")\n"
                "}}\n",
-               cfg.http_root, ipv4_string(cfg.server), cfg.http_port, cfg.hook);
+               cfg.http_root, ipv4_string(cfg.server), cfg.http_port, cfg.hook, cfg.pxe_state());
 }
 
 void render_pxe(const PxeRenderInput& in, FileSet& files) {

@@ -4,12 +4,12 @@
 # started every minute on every node, must not pay for IPMI, ISO, libvirt or Ceph code they never run.
 # And an install ships no private shared library.
 source "$(dirname "$0")/lib.sh"
-plan 53
+plan 59
 
 # The libraries each part adds, as their SONAME prefixes.
 libvirt="libvirt"
 bmc="libfreeipmi libgcrypt"
-pxe="libarchive libnettle"
+pxe="libarchive libnettle libcurl"
 ceph="librados librbd"
 
 # needed TOOL: the direct NEEDED entries of a tool's ELF header, one per line.

@@ -8,7 +8,7 @@
 # deadline, tell the feedback file and the notify command once each, and leave pxe-provision
 # status showing each result.
 source "$(dirname "$0")/lib.sh"
-plan 24
+plan 27
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
@@ -159,6 +159,18 @@ run pxe-monitor --config "$CFG"
 expect_eq "$RC,$(wc -l <"$FB"),$(wc -l <"$T/notified")" "0,$lines,3" "a tick after all are done adds nothing"
 expect_match "$OUT" "node3 +dhcp +timed-out " "it shows the table"
 expect_eq "$(grep -c . <<<"$OUT")" 4 "a header and one row per node"
+
+echo "# a monitor on another machine, reading the table over HTTP"
+jq ".monitor.feedback = \"$T/remote.jsonl\" | del(.monitor.notify)" "$CFG" >"$T/remote.json"
+chmod 600 "$T/remote.json"
+run ip netns exec "storkit-mn1-$ID" "$STORKIT_BIN/pxe-monitor" --config "$T/remote.json" --state-dir "$T/remote" \
+    --table "http://$SRV:8080/storkit/table.json"
+expect_eq "$RC,$ERR" "0," "it ticks"
+expect_eq "$(jq -r '.node + " " + .result + " " + .phase' "$T/remote.jsonl" | sort | tr '\n' ',')" \
+    "node1 succeeded finished,node2 failed failed,node3 timed-out dhcp," "it finds the same results"
+run ip netns exec "storkit-mn1-$ID" "$STORKIT_BIN/pxe-monitor" --config "$T/remote.json" --state-dir "$T/remote" \
+    --table "http://$SRV:8081/storkit/table.json"
+expect_match "$RC,$ERR" "^1,pxe-monitor: error: http://$SRV:8081/storkit/table.json: .*" "a table nobody serves: one error naming the URL"
 
 echo "# a node powered again is watched again"
 expect_rc 0 "boot --restart powers them again" pxe-provision --config "$CFG" boot --restart

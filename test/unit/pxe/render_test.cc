@@ -85,7 +85,9 @@ TEST_CASE("lighttpd config serves the HTTP root and the report CGI") {
     CHECK(has_line(conf, "server.document-root = \"" + f.out + "/www\""));
     CHECK(has_line(conf, "server.bind = \"198.18.0.2\""));
     CHECK(has_line(conf, "server.port = 80"));
-    CHECK(has_line(conf, "alias.url = (\"/storkit/report\" => \"" + f.dir.path + "/hook\")"));
+    CHECK(has_line(conf, "alias.url = (\"/storkit/report\" => \"" + f.dir.path + "/hook\","));
+    CHECK(has_line(
+        conf, "             \"/storkit/table.json\" => \"" + f.out + "/state/pxe/table.json\")"));
     CHECK(has_line(conf, "  cgi.assign = (\"\" => \"\")"));
 }
 
