@@ -102,6 +102,13 @@ void add_boot_columns(json& table, const BootState& boot) {
         row["boot"] = to_string(r.state);
         row["powered_at"] = r.powered_at > 0 ? json(r.powered_at) : json();
         row["boot_error"] = r.error.empty() ? json() : json(r.error);
+        // A phase reported before the last power-on belongs to an earlier install.
+        if (r.powered_at > 0 && row.value("phase_time", json()).is_number() &&
+            row["phase_time"].get<double>() < r.powered_at) {
+            row["phase"] = nullptr;
+            row["phase_time"] = nullptr;
+            row["phase_detail"] = nullptr;
+        }
     }
 }
 

@@ -57,7 +57,8 @@ BootState read_boot_state(const std::string& path);
 
 // Adds what the boot run knows of each node to the rows of a joined table: "boot" (its state),
 // "powered_at" (its last power-on command, null before) and "boot_error". The monitor times
-// every install from "powered_at".
+// every install from "powered_at". A phase reported before that power-on is an earlier
+// install's: the row's phase is cleared.
 void add_boot_columns(nlohmann::json& table, const BootState& boot);
 
 // A node as the planner sees it.

@@ -8,7 +8,7 @@
 # deadline, tell the feedback file and the notify command once each, and leave pxe-provision
 # status showing each result.
 source "$(dirname "$0")/lib.sh"
-plan 27
+plan 30
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
@@ -176,6 +176,16 @@ echo "# a node powered again is watched again"
 expect_rc 0 "boot --restart powers them again" pxe-provision --config "$CFG" boot --restart
 run pxe-monitor --config "$CFG" --json
 expect_eq "$(json '.nodes.node3.result')" "" "node 3's new install is watched afresh"
+
+echo "# retries: a missed deadline power-cycles the node into PXE once before it counts"
+jq ".monitor.retries = 1 | .monitor.feedback = \"$T/retry.jsonl\" | del(.monitor.notify)" "$CFG" >"$T/retry.json"
+chmod 600 "$T/retry.json"
+ons=$(grep -c 'set power 1' "$BASE/bmc3/node/events.log")
+run timeout 90 pxe-monitor --config "$T/retry.json" --state-dir "$T/retry" --watch --interval 0.5
+expect_eq "$(jq -r 'select(.node == "node3") | .result + " " + .phase' "$T/retry.jsonl" | tr '\n' ',')" \
+    "retry dhcp,timed-out dhcp," "node 3: one power-cycle, then the timeout"
+expect_eq "$(($(grep -c 'set power 1' "$BASE/bmc3/node/events.log") - ons))" 1 "its BMC powered it on once more"
+expect_eq "$(tail -1 "$BASE/bmc3/node/events.log" | cut -d' ' -f2-)" "boot pxe" "into PXE"
 
 echo "# bad input: one clear error"
 jq '.monitor.dhcp_s = -1' "$CFG" >"$T/bad.json" && chmod 600 "$T/bad.json"

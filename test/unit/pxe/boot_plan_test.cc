@@ -145,3 +145,16 @@ TEST_CASE("the boot state survives its JSON form", "[boot_plan]") {
     CHECK_THROWS_WITH(BootState::from_json(bad, "boot.json"), Catch::Contains("flying"));
     CHECK_THROWS_AS(BootState::from_json(nlohmann::json::array(), "boot.json"), storkit::Error);
 }
+
+TEST_CASE("boot columns: a phase reported before the last power-on is cleared") {
+    nlohmann::json table = {{"nodes",
+                             {{{"name", "n1"}, {"phase", "finished"}, {"phase_time", 900.0}},
+                              {{"name", "n2"}, {"phase", "started"}, {"phase_time", 1100.0}}}}};
+    BootState boot;
+    boot.nodes["n1"].powered_at = 1000;
+    boot.nodes["n2"].powered_at = 1000;
+    add_boot_columns(table, boot);
+    CHECK(table["nodes"][0]["phase"].is_null());
+    CHECK(table["nodes"][0]["powered_at"] == 1000.0);
+    CHECK(table["nodes"][1]["phase"] == "started");
+}
