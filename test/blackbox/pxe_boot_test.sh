@@ -11,34 +11,14 @@ for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
 done
 
-SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
-export BASE=$T/bmc PORT=623 SILENT=6
+source "$(dirname "$0")/pxe_bed.sh"
+export SILENT=6
 unset WRONG_PASSWORD
-at_exit "$SIM" down
-for _ in 1 2 3 4 5; do
-    export NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
-    "$SIM" up 9 >/dev/null 2>"$T/sim.err" && break
-    "$SIM" down
-    NET=
-done
-[ -n "$NET" ] || { fail "9 simulated BMCs start" "$(cat "$T/sim.err")"; exit 1; }
-
-ID=$$
-NS_S=storkit-bts-$ID NS_C=storkit-btc-$ID VS=bts$ID VC=btc$ID
-DNET=198.18.$((RANDOM % 250 + 1))
-SRV=$DNET.1
+bmcs_up 9
+provisioning_net bt
 D=$T/out
 STATE=$D/state/pxe
 mac() { printf '52:54:00:6b:%02x:%02x' $((ID % 256)) "$1"; }
-
-at_exit ip netns del "$NS_S"
-at_exit ip netns del "$NS_C"
-ip netns add "$NS_S" && ip netns add "$NS_C" || { fail "namespaces can be created"; exit 1; }
-for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-ip link add "$VS" netns "$NS_S" type veth peer name "$VC" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV/24" dev "$VS"
-ip -n "$NS_S" link set "$VS" up
-ip -n "$NS_C" link set "$VC" up
 # Nodes 7 and 8: a NIC (macvlan) each, and a boot program that asks DHCP for an address.
 printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" >>"$LOG"\nexit 0\n' >"$T/udhcpc.sh"
 chmod +x "$T/udhcpc.sh"

@@ -14,34 +14,13 @@ for cmd in xorriso dnsmasq lighttpd busybox curl ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
 done
 
-SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
-export BASE=$T/bmc PORT=623
+source "$(dirname "$0")/pxe_bed.sh"
 unset WRONG_PASSWORD SILENT
-at_exit "$SIM" down
-for _ in 1 2 3 4 5; do
-    export NET=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
-    "$SIM" up 3 >/dev/null 2>"$T/sim.err" && break
-    "$SIM" down
-    NET=
-done
-[ -n "$NET" ] || { fail "3 simulated BMCs start" "$(cat "$T/sim.err")"; done_testing; }
-
-ID=$$
-NS_S=storkit-mns-$ID NS_C=storkit-mnc-$ID VS=mns$ID VC=mnc$ID
-DNET=198.18.$((RANDOM % 250 + 1))
-SRV=$DNET.1
+bmcs_up 3
+provisioning_net mn
 D=$T/out
 STATE=$D/state/pxe
 mac() { printf '52:54:00:6d:%02x:%02x' $((ID % 256)) "$1"; }
-
-at_exit ip netns del "$NS_S"
-at_exit ip netns del "$NS_C"
-ip netns add "$NS_S" && ip netns add "$NS_C" || { fail "namespaces can be created"; done_testing; }
-for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
-ip link add "$VS" netns "$NS_S" type veth peer name "$VC" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV/24" dev "$VS"
-ip -n "$NS_S" link set "$VS" up
-ip -n "$NS_C" link set "$VC" up
 
 # Each node: its own namespace with a NIC (a macvlan on the client side of the veth).
 cat >"$T/udhcpc.sh" <<'EOF'
