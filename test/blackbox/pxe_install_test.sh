@@ -5,12 +5,13 @@
 # ipmi_sim BMCs. A node's BMC, powering it into PXE, starts QEMU (TCG, OVMF: UEFI) on a tap in
 # the client namespace; dnsmasq and lighttpd run prepare's configs in the server namespace;
 # GRUB fetches the kernel over TFTP, the installer its kickstart over HTTP, and the kickstart's
-# reporting sections post to pxe-report. Node 1 installs, node 2's kickstart makes its installer
-# fail, node 3 is powered but never boots. pxe-monitor ticks until all are done and must report
-# success, failure and a DHCP timeout for the right nodes, each on the first tick after it.
-# STORKIT_INSTALL_NODES=N (default 3) adds installing nodes beyond the three, for a longer run.
+# reporting sections post to pxe-report. Node 1 installs (UEFI), node 2's kickstart makes its
+# installer fail, node 3 is powered but never boots, node 4 installs with BIOS firmware
+# (SeaBIOS and the NIC's iPXE ROM, then pxelinux). pxe-monitor ticks until all are done and must
+# report success, failure and a DHCP timeout for the right nodes, each on the first tick after it.
+# STORKIT_INSTALL_NODES=N (default 4) adds installing nodes (UEFI) for a longer run by hand.
 source "$(dirname "$0")/lib.sh"
-plan 15
+plan 16
 
 for cmd in xorriso dnsmasq lighttpd ip jq ipmi_sim qemu-system-x86_64 cpio; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
@@ -18,8 +19,8 @@ done
 for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
     [ -f "$f" ] || { fail "needs $f (scripts/deps installs ovmf)"; done_testing; }
 done
-N=${STORKIT_INSTALL_NODES:-3}
-[ "$N" -ge 3 ] || N=3
+N=${STORKIT_INSTALL_NODES:-4}
+[ "$N" -ge 4 ] || N=4
 
 mkdir -p "$T/repo"
 CACHE=${STORKIT_INSTALLER_CACHE:-$STORKIT_BIN/../testbed-installer}
@@ -30,7 +31,7 @@ fi
 
 # The lab: BMCs, namespaces, and a QEMU machine behind every BMC but node 3's.
 LAB=$STORKIT_SRC/scripts/testbed/pxe-lab
-export BASE=$T/lab NOBOOT=3
+export BASE=$T/lab NOBOOT=3 BIOS=4
 at_exit "$LAB" down
 if ! lab=$("$LAB" up "$N" 2>"$T/lab.err"); then
     fail "the lab starts" "$(cat "$T/lab.err")"
@@ -57,7 +58,7 @@ cat >"$T/pxe.json" <<EOF
   "iso": {"repository": "$T/repo", "version": "os-test"},
   "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
             "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},
-  "boot": {"firmware": "uefi", "loader": "native",
+  "boot": {"firmware": "auto", "loader": "native",
            "kernel_args": "inst.ks={{ks_url}} console=ttyS0 quiet"},
   "install": {"template": "$T/ks.in", "vars": {"fail": "node2"}},
   "power": {"wave": $N, "interval_s": 1},
@@ -94,7 +95,7 @@ expect_match "$(jq -r 'select(.node == "node2") | .detail' "$FB")" "error: no di
 expect_eq "$(result node3)" "timed-out dhcp" "node 3 never asked for an address"
 ok=0
 for k in $(seq 4 "$N"); do [ "$(result "node$k")" = "succeeded finished" ] && ok=$((ok + 1)); done
-expect_eq "$ok" "$((N - 3))" "every further node installed"
+expect_eq "$ok" "$((N - 3))" "node 4 (BIOS) and every further node installed"
 p3=$(jq -r '.nodes[] | select(.name == "node3") | .powered_at' "$STATE/table.json")
 t3=$(jq -r 'select(.node == "node3") | .time' "$FB")
 expect_eq "$(awk -v p="$p3" -v t="$t3" 'BEGIN {d = t - p; print (d > 45 && d < 45 + 1 + 2) ? "on time" : d}')" "on time" \
@@ -102,10 +103,11 @@ expect_eq "$(awk -v p="$p3" -v t="$t3" 'BEGIN {d = t - p; print (d > 45 && d < 4
 expect_match "$(cat "$BMCS/bmc1/node/console.log")" "installer: installed" "node 1's console shows the install"
 
 echo "# each node's timeline, from its power-on"
-for k in 1 2; do
+for k in 1 2 4; do
     p=$(jq -r --arg n "node$k" '.nodes[] | select(.name == $n) | .powered_at' "$STATE/table.json")
-    line=$(jq -r --arg m "$(mac "$k")" --argjson p "$p" \
-        'select(.time >= $p) | select(.mac == $m or (.kind == "tftp" and (.file | test("core.efi|vmlinuz|initrd")))) |
+    ip=$(jq -r --arg n "node$k" '.nodes[] | select(.name == $n) | .ip' "$STATE/table.json")
+    line=$(jq -r --arg m "$(mac "$k")" --arg ip "$ip" --argjson p "$p" \
+        'select(.time >= $p) | select(.mac == $m or (.kind == "tftp" and .ip == $ip and (.file | test("core.efi|pxelinux.0|vmlinuz|initrd")))) |
          select(.kind != "phase" or .phase != "heartbeat") |
          (.time - $p | floor | tostring) + "s " + .kind + " " +
          (if .kind == "tftp" then (.file | sub(".*/"; "")) elif .kind == "dhcp" then .action else .phase end)' \
@@ -115,6 +117,9 @@ done
 ip1=$(jq -r '.nodes[] | select(.name == "node1") | .ip' "$STATE/table.json")
 expect_match "$(jq -r --arg ip "$ip1" 'select(.kind == "tftp" and .ip == $ip) | .file' "$STATE/events.jsonl" | tr '\n' ' ')" \
     "vmlinuz.*initrd.img" "node 1 fetched its kernel and initrd over TFTP"
+ip4=$(jq -r '.nodes[] | select(.name == "node4") | .ip' "$STATE/table.json")
+expect_match "$(jq -r --arg ip "$ip4" 'select(.kind == "tftp" and .ip == $ip) | .file' "$STATE/events.jsonl" | tr '\n' ' ')" \
+    "pxelinux.0 .*vmlinuz.*initrd.img" "node 4 (BIOS) came through pxelinux"
 expect_eq "$(jq -r --arg m "$(mac 1)" 'select(.kind == "phase" and .mac == $m) | .phase' "$STATE/events.jsonl" | grep -v heartbeat | tr '\n' ' ')" \
     "started finished " "node 1 reported started, then finished"
 
