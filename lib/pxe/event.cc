@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/netaddr.h"
+#include "pxe/json_fields.h"
 
 namespace storkit {
 
@@ -57,11 +58,6 @@ std::string url_decode(std::string_view s) {
     return out;
 }
 
-std::string str(const nlohmann::json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 }  // namespace
 
 nlohmann::json PxeEvent::to_json() const {
@@ -83,21 +79,22 @@ nlohmann::json PxeEvent::to_json() const {
 }
 
 PxeEvent PxeEvent::from_json(const nlohmann::json& j, const std::string& where) {
-    if (!j.is_object() || !j.contains("time") || !j["time"].is_number() || str(j, "kind").empty())
+    if (!j.is_object() || !j.contains("time") || !j["time"].is_number() ||
+        json_string(j, "kind").empty())
         throw Error(fmt::format("{}: not an event", where));
     PxeEvent e;
     e.time = j["time"].get<double>();
-    e.kind = str(j, "kind");
-    e.action = str(j, "action");
-    e.mac = str(j, "mac");
-    e.ip = str(j, "ip");
-    e.hostname = str(j, "hostname");
-    e.file = str(j, "file");
+    e.kind = json_string(j, "kind");
+    e.action = json_string(j, "action");
+    e.mac = json_string(j, "mac");
+    e.ip = json_string(j, "ip");
+    e.hostname = json_string(j, "hostname");
+    e.file = json_string(j, "file");
     if (j.contains("size") && j["size"].is_number_integer()) e.size = j["size"].get<long long>();
-    e.phase = str(j, "phase");
-    e.detail = str(j, "detail");
-    e.tags = str(j, "tags");
-    e.vendor_class = str(j, "vendor_class");
+    e.phase = json_string(j, "phase");
+    e.detail = json_string(j, "detail");
+    e.tags = json_string(j, "tags");
+    e.vendor_class = json_string(j, "vendor_class");
     return e;
 }
 

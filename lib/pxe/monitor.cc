@@ -4,21 +4,13 @@
 
 #include <algorithm>
 
+#include "pxe/json_fields.h"
+
 namespace storkit {
 
 using nlohmann::json;
 
 namespace {
-
-double number(const json& row, const char* key) {
-    auto it = row.find(key);
-    return it != row.end() && it->is_number() ? it->get<double>() : 0;
-}
-
-std::string text(const json& row, const char* key) {
-    auto it = row.find(key);
-    return it != row.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 bool is_success(const std::string& phase) {
     return phase == "finished" || phase == "done";
@@ -26,23 +18,23 @@ bool is_success(const std::string& phase) {
 
 // Learns what the row shows of the install that began at w.powered_at.
 void observe(const json& row, Watch& w) {
-    double leased = number(row, "last_seen");
-    if (!text(row, "ip").empty() && leased >= w.powered_at && w.dhcp_at == 0) {
+    double leased = json_number(row, "last_seen");
+    if (!json_string(row, "ip").empty() && leased >= w.powered_at && w.dhcp_at == 0) {
         w.dhcp_at = leased;
         w.phase = "dhcp";
     }
     if (w.dhcp_at > 0 && w.files_at == 0 && row.contains("boot_files") &&
         row["boot_files"].is_array())
         for (const json& f : row["boot_files"]) {
-            double t = number(f, "time");
+            double t = json_number(f, "time");
             if (t >= w.powered_at) {
                 w.files_at = t;
                 if (w.started_at == 0) w.phase = "boot-files";
                 break;
             }
         }
-    double reported = number(row, "phase_time");
-    std::string phase = text(row, "phase");
+    double reported = json_number(row, "phase_time");
+    std::string phase = json_string(row, "phase");
     if (phase.empty() || reported < w.powered_at) return;
     if (w.started_at == 0) w.started_at = reported;
     w.last_report = std::max(w.last_report, reported);
@@ -87,17 +79,17 @@ json Watch::to_json() const {
 
 Watch Watch::from_json(const json& j) {
     Watch w;
-    w.powered_at = number(j, "powered_at");
-    w.dhcp_at = number(j, "dhcp_at");
-    w.files_at = number(j, "files_at");
-    w.started_at = number(j, "started_at");
-    w.last_report = number(j, "last_report");
-    w.phase = text(j, "phase");
-    w.result = text(j, "result");
-    w.result_at = number(j, "result_at");
-    w.result_phase = text(j, "result_phase");
-    w.detail = text(j, "detail");
-    w.retries = static_cast<int>(number(j, "retries"));
+    w.powered_at = json_number(j, "powered_at");
+    w.dhcp_at = json_number(j, "dhcp_at");
+    w.files_at = json_number(j, "files_at");
+    w.started_at = json_number(j, "started_at");
+    w.last_report = json_number(j, "last_report");
+    w.phase = json_string(j, "phase");
+    w.result = json_string(j, "result");
+    w.result_at = json_number(j, "result_at");
+    w.result_phase = json_string(j, "result_phase");
+    w.detail = json_string(j, "detail");
+    w.retries = static_cast<int>(json_number(j, "retries"));
     return w;
 }
 
@@ -119,8 +111,8 @@ std::vector<MonitorEvent> monitor_tick(const json& table, WatchState& watch,
     std::vector<MonitorEvent> events;
     if (!table.contains("nodes") || !table["nodes"].is_array()) return events;
     for (const json& row : table["nodes"]) {
-        std::string node = text(row, "name");
-        double powered = number(row, "powered_at");
+        std::string node = json_string(row, "name");
+        double powered = json_number(row, "powered_at");
         if (node.empty() || powered <= 0) continue;  // never powered: nothing to watch
         Watch& w = watch[node];
         if (powered > w.powered_at) {  // a new install (the first, or a reinstall)
@@ -132,11 +124,12 @@ std::vector<MonitorEvent> monitor_tick(const json& table, WatchState& watch,
         observe(row, w);
         if (w.started_at > 0 && is_success(w.phase)) {
             events.push_back(
-                finish(node, w, "succeeded", "finished", text(row, "phase_detail"), now));
+                finish(node, w, "succeeded", "finished", json_string(row, "phase_detail"), now));
             continue;
         }
         if (w.phase == "failed") {
-            events.push_back(finish(node, w, "failed", "failed", text(row, "phase_detail"), now));
+            events.push_back(
+                finish(node, w, "failed", "failed", json_string(row, "phase_detail"), now));
             continue;
         }
         auto [phase, why] = missed(w, s, now);

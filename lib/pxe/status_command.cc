@@ -121,11 +121,7 @@ void pxe_discover_command(const CommonOptions& common, Report& report) {
         for (const FoundBmc& b : found) report.line(fmt::format("{} {}", b.name, b.host()));
         return;
     }
-    std::optional<FileLock> lock;
-    if (!common.dry_run) {
-        make_dirs(cfg.pxe_state());
-        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
-    }
+    std::optional<FileLock> lock = lock_node_table(cfg, common.dry_run);
     std::string table_path = node_table_path(cfg.pxe_state());
     std::vector<NodeEntry> table = read_node_table(table_path);
     std::set<Ipv4> known;
@@ -171,11 +167,7 @@ void pxe_enroll_command(const CommonOptions& common, const std::string& name,
                 fmt::format("enroll {}: --mac {}: not a MAC address", name, mac_text));
         mac = *m;
     }
-    std::optional<FileLock> lock;
-    if (!common.dry_run) {
-        make_dirs(cfg.pxe_state());
-        lock.emplace(FileLock::try_acquire(cfg.pxe_state() + "/lock"));
-    }
+    std::optional<FileLock> lock = lock_node_table(cfg, common.dry_run);
     std::string table_path = node_table_path(cfg.pxe_state());
     std::vector<NodeEntry> table = read_node_table(table_path);
     report.data["subcommand"] = "enroll";

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/netaddr.h"
+#include "pxe/json_fields.h"
 
 namespace storkit {
 
@@ -17,16 +18,6 @@ json or_null(const std::string& s) {
 }
 json or_null(double t) {
     return t > 0 ? json(t) : json();
-}
-
-std::string str(const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-double num(const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<double>() : 0;
 }
 
 }  // namespace
@@ -103,23 +94,24 @@ DhcpLeaseTable DhcpLeaseTable::from_json(const json& j, const std::string& path)
         t.applied_bytes = j["applied_bytes"].get<uint64_t>();
     for (const json& l : j["leases"]) {
         DhcpLease r;
-        r.mac = str(l, "mac");
+        r.mac = json_string(l, "mac");
         if (r.mac.empty()) throw Error(fmt::format("{}: a lease without a MAC", path));
-        r.ip = str(l, "ip");
-        r.hostname = str(l, "hostname");
-        r.first_seen = num(l, "first_seen");
-        r.last_seen = num(l, "last_seen");
+        r.ip = json_string(l, "ip");
+        r.hostname = json_string(l, "hostname");
+        r.first_seen = json_number(l, "first_seen");
+        r.last_seen = json_number(l, "last_seen");
         r.first_was_add = l.value("first_was_add", false);
         r.active = l.value("active", false);
-        r.released = num(l, "released");
-        r.tags = str(l, "tags");
+        r.released = json_number(l, "released");
+        r.tags = json_string(l, "tags");
         if (l.contains("boot_files") && l["boot_files"].is_array())
             for (const json& f : l["boot_files"])
-                r.boot_files.push_back(
-                    {str(f, "file"), static_cast<long long>(num(f, "size")), num(f, "time")});
-        r.phase = str(l, "phase");
-        r.phase_time = num(l, "phase_time");
-        r.phase_detail = str(l, "phase_detail");
+                r.boot_files.push_back({json_string(f, "file"),
+                                        static_cast<long long>(json_number(f, "size")),
+                                        json_number(f, "time")});
+        r.phase = json_string(l, "phase");
+        r.phase_time = json_number(l, "phase_time");
+        r.phase_detail = json_string(l, "phase_detail");
         t.leases_[r.mac] = std::move(r);
     }
     return t;
