@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
             "boot", "Power the nodes on in order (PXE once), binding unknown MACs by order");
         boot->add_flag("--step", opts.boot.step, "Do one step (a wave, a binding) and return");
         boot->add_flag("--restart", opts.boot.restart, "Forget the previous boot run first");
+        boot->add_option("--force", opts.boot.force,
+                         "Power these nodes even when installed or running (a,b)")
+            ->delimiter(',');
         boot->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kBoot; });
         app.add_subcommand("status", "The BMC -> MAC -> DHCP address table, boot states, phases")
             ->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kStatus; });
@@ -34,6 +37,11 @@ int main(int argc, char** argv) {
         enroll->add_option("--bmc", opts.enroll.bmc, "Its BMC's IPv4 address")->required();
         enroll->add_option("--mac", opts.enroll.mac, "The MAC of its install NIC, when known");
         enroll->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kEnroll; });
+        CLI::App* reinstall = app.add_subcommand(
+            "reinstall", "Install these nodes again: mark them, render their files, PXE boot them");
+        reinstall->add_option("nodes", opts.nodes, "Node names (node1,node2 or node[1-4])")
+            ->required();
+        reinstall->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kReinstall; });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
         storkit::pxe_provision_command(common, opts, report);

@@ -74,7 +74,14 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
 }
 
 void append_synced(const std::string& path, const std::string& text, int mode) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode));
+    // A file this call creates gets `mode` exactly, whatever the umask.
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+    if (fd) {
+        if (::fchmod(fd.get(), static_cast<mode_t>(mode)) < 0)
+            throw Error(fmt::format("{}: chmod: {}", path, errno_text(errno)));
+    } else if (errno == EEXIST) {
+        fd.reset(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    }
     if (!fd) throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
     write_all(fd.get(), text, path);
     if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", path, errno_text(errno)));
@@ -90,6 +97,8 @@ namespace {
 
 UniqueFd open_lock_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    // flock(2) needs no write access: a lock file another user created is locked read-only.
+    if (!fd && errno == EACCES) fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw Error(fmt::format("{}: cannot open lock file: {}", path, errno_text(errno)));
     return fd;
 }

@@ -9,6 +9,7 @@
 #include "core/secret.h"
 #include "pxe/bmc_fleet.h"
 #include "pxe/boot_plan.h"
+#include "pxe/install_book.h"
 #include "pxe/nodes.h"
 #include "pxe/state.h"
 
@@ -42,7 +43,7 @@ std::vector<PlanEntry> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
 // does. Reading `by_state` with [] leaves "failed", "unbound" and "no-bmc" in it: always counted.
 void summarize(std::map<std::string, std::vector<std::string>>& by_state, Report& report) {
     std::vector<std::string> trouble;
-    for (const char* s : {"failed", "unbound", "no-bmc"})
+    for (const char* s : {"failed", "unbound", "no-bmc", "running"})
         for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
     std::vector<std::string> counts;
     for (const auto& [s, names] : by_state) counts.push_back(fmt::format("{} {}", names.size(), s));
@@ -82,7 +83,12 @@ class BootRun {
         FileLock lock = state_.lock();
         return state_.leases();
     }
-    void power(const std::vector<std::string>& names);
+    void power(std::vector<std::string> names);
+    // Of `names`, those that may be power-cycled: marked for install, forced, or found off.
+    std::vector<std::string> not_running(const std::vector<std::string>& names);
+    bool forced(const std::string& name) const {
+        return std::find(opts_.force.begin(), opts_.force.end(), name) != opts_.force.end();
+    }
     void bind(const BootStep& step);
     void unbind(const std::string& name);
     // Progress, shown as the boot goes (a run takes minutes).
@@ -100,6 +106,7 @@ class BootRun {
     BootState boot_;
     std::vector<PlanEntry> nodes_;
     std::optional<PowerSettings> power_;
+    InstallBook book_;
     int waves_ = 0;
 };
 
@@ -112,13 +119,30 @@ void BootRun::resume() {
         }
     }
     if (boot_.started == 0) boot_.started = now_seconds();
+    for (const std::string& name : opts_.force) boot_.nodes[name] = NodeBootRecord{};
 }
 
 void BootRun::load() {
     Inventory inv = load_inventory(cfg_);
+    std::vector<std::string> known;
+    for (const InventoryRow& n : inv.nodes) known.push_back(n.name);
+    for (const std::string& name : opts_.force)
+        if (std::find(known.begin(), known.end(), name) == known.end())
+            throw ConfigError(fmt::format("--force {}: no such node in {}", name, cfg_.path));
     nodes_ = plan_nodes(cfg_, inv);
+    if (!opts_.only.empty())
+        std::erase_if(nodes_, [&](const PlanEntry& n) {
+            return std::find(opts_.only.begin(), opts_.only.end(), n.name) == opts_.only.end();
+        });
+    book_ = InstallBook::read(install_book_path(cfg_.pxe_state()));
     for (const PlanEntry& n : nodes_) {
         NodeBootRecord& r = boot_.nodes[n.name];
+        const InstallRecord* rec = book_.find(n.name);
+        if (rec && rec->installed() && r.state == NodeBoot::kPending && !forced(n.name)) {
+            r.state = NodeBoot::kInstalled;
+            r.error = "";
+            continue;
+        }
         if (n.bmc.empty() && r.state == NodeBoot::kPending) {
             r.state = NodeBoot::kNoBmc;
             r.error = "no BMC address (nodes.NAME.bmc, or pxe-provision discover)";
@@ -126,8 +150,52 @@ void BootRun::load() {
     }
 }
 
-void BootRun::power(const std::vector<std::string>& names) {
+std::vector<std::string> BootRun::not_running(const std::vector<std::string>& names) {
+    std::vector<std::string> ask, hosts, out;
+    for (const std::string& name : names) {
+        const InstallRecord* rec = book_.find(name);
+        bool marked = rec && !rec->installed() && rec->reason == "reinstall";
+        if (marked || forced(name)) {
+            out.push_back(name);
+            continue;
+        }
+        ask.push_back(name);
+        for (const PlanEntry& n : nodes_)
+            if (n.name == name) hosts.push_back(n.bmc);
+    }
+    if (ask.empty()) return out;
+    FanoutOptions fanout;
+    fanout.window = ask.size();
+    fanout.retries = cfg_.bmc_retries;
+    std::vector<BmcResult> results = power_fanout(hosts, PowerAction::kStatus, *power_, fanout);
+    for (size_t i = 0; i < ask.size(); ++i) {
+        const BmcResult& r = results[i];
+        NodeBootRecord& rec = boot_.nodes[ask[i]];
+        if (!r.ok) {
+            rec.state = NodeBoot::kFailed;
+            rec.error = r.error;
+            say(fmt::format("{} {}", ask[i], r.line()));
+        } else if (r.is_on.value_or(true)) {
+            rec.state = NodeBoot::kRunning;
+            rec.error = fmt::format(
+                "on, and not marked for install: it may be running its OS; not power-cycled "
+                "(pxe-provision reinstall {0}, or boot --force {0})",
+                ask[i]);
+            say(fmt::format("{} {}", ask[i], rec.error));
+        } else {
+            out.push_back(ask[i]);
+        }
+    }
+    return out;
+}
+
+void BootRun::power(std::vector<std::string> names) {
     if (!power_) power_ = pxe_power_settings(cfg_);
+    names = not_running(names);
+    if (names.empty()) {
+        save();
+        return;
+    }
     std::vector<std::string> hosts;
     for (const std::string& name : names)
         for (const PlanEntry& n : nodes_)

@@ -13,9 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<NodeBoot, 7> kAllStates = {
-    NodeBoot::kPending, NodeBoot::kWaiting, NodeBoot::kBooted, NodeBoot::kBound,
-    NodeBoot::kUnbound, NodeBoot::kFailed,  NodeBoot::kNoBmc};
+constexpr std::array<NodeBoot, 9> kAllStates = {
+    NodeBoot::kPending, NodeBoot::kWaiting,   NodeBoot::kBooted,
+    NodeBoot::kBound,   NodeBoot::kUnbound,   NodeBoot::kFailed,
+    NodeBoot::kNoBmc,   NodeBoot::kInstalled, NodeBoot::kRunning};
 
 // How often a waiting node's leases are looked at.
 constexpr double kBindPoll = 0.25;
@@ -44,6 +45,8 @@ const char* to_string(NodeBoot s) {
         case NodeBoot::kUnbound: return "unbound";
         case NodeBoot::kFailed: return "failed";
         case NodeBoot::kNoBmc: return "no-bmc";
+        case NodeBoot::kInstalled: return "installed";
+        case NodeBoot::kRunning: return "running";
     }
     return "?";
 }

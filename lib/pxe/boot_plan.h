@@ -26,6 +26,8 @@ enum class NodeBoot {
     kUnbound,  // no new lease within the bind timeout
     kFailed,   // its BMC failed
     kNoBmc,    // no BMC address known: cannot be powered
+    kInstalled,  // installed (the install book): never powered, unless boot --force names it
+    kRunning,    // found on and not marked for install: not power-cycled (it may be running)
 };
 const char* to_string(NodeBoot s);
 

@@ -32,7 +32,8 @@ constexpr std::string_view kRootKeys[] = {"bmc",  "data",    "server", "iso",   
 constexpr std::string_view kBmcKeys[] = {"subnet",       "user",       "password_file",
                                          "cipher_suite", "timeout_ms", "retries"};
 constexpr std::string_view kDataKeys[] = {"subnet", "pool", "gateway", "dns", "domain", "lease_s"};
-constexpr std::string_view kServerKeys[] = {"interface", "address", "http_port", "dns", "hook"};
+constexpr std::string_view kServerKeys[] = {"interface", "address", "http_port",
+                                            "dns",       "hook",    "user"};
 constexpr std::string_view kIsoKeys[] = {"repository", "version", "kernel", "initrd"};
 constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmasq_conf",
                                            "lighttpd_conf", "state_dir", "dhcp_hostsdir"};
@@ -126,6 +127,16 @@ void load_server(PxeConfig& c, const ConfigNode& root) {
     c.http_port = server.integer_or("http_port", 80, 1, 65535);
     c.serve_dns = server.boolean_or("dns", false);
     c.hook = abs_path(server, "hook", "/usr/bin/pxe-report");
+    c.cgi_user = server.string_or("user", kDefaultCgiUser);
+    bool user_ok =
+        !c.cgi_user.empty() && c.cgi_user.size() <= 32 && c.cgi_user != "root" &&
+        c.cgi_user[0] != '-' && std::all_of(c.cgi_user.begin(), c.cgi_user.end(), [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        });
+    if (!user_ok)
+        server.problem("user", fmt::format("\"{}\" is not a user name other than root "
+                                           "(lower-case letters, digits, _ and -)",
+                                           c.cgi_user.substr(0, 40)));
 }
 
 // The versions the repository holds, for the message when the configured one is missing.

@@ -20,6 +20,8 @@
 namespace storkit {
 
 inline constexpr const char* kDefaultPxeConfig = "/etc/storkit/pxe.json";
+// The user lighttpd (and so the report CGI) runs as: never root.
+inline constexpr const char* kDefaultCgiUser = "storkit-pxe";
 
 enum class Firmware { kAuto, kBios, kUefi };  // which first stages DHCP offers
 enum class Loader { kIpxe, kNative };         // iPXE (HTTP), or pxelinux (BIOS) + GRUB (UEFI)
@@ -115,7 +117,12 @@ struct PxeConfig {
     Ipv4 server = 0;
     long http_port = 80;
     bool serve_dns = false;
-    std::string hook;  // dnsmasq dhcp-script and the CGI behind /storkit/report
+    std::string hook;  // pxe-report: dnsmasq's dhcp-script and the CGI behind /storkit/report
+    // lighttpd's user (server.user); prepare resolves its group, through which the CGI writes
+    // the install state.
+    std::string cgi_user;
+    std::string cgi_group;  // set by prepare
+    long cgi_gid = -1;      // set by prepare
 
     std::string iso_repository;
     std::string iso_version;
@@ -144,6 +151,10 @@ struct PxeConfig {
 
     // <state_dir>/pxe: the node table, the file manifest, the image cache, the lock.
     std::string pxe_state() const { return state_dir + "/pxe"; }
+    // The program dnsmasq and lighttpd run: pxe-report with this state directory.
+    std::string report_hook() const { return pxe_state() + "/report-hook"; }
+    // Where the kickstarts are: outside the served roots; the CGI hands each to its node.
+    std::string ks_dir() const { return pxe_state() + "/ks"; }
     bool wants_bios() const { return firmware != Firmware::kUefi; }
     bool wants_uefi() const { return firmware != Firmware::kBios; }
 };

@@ -115,8 +115,9 @@ void FileSet::add(std::string path, Kind kind, std::string data, mode_t mode) {
     wanted_.push_back(std::move(w));
 }
 
-void FileSet::add_content(std::string path, std::string content, mode_t mode) {
+void FileSet::add_content(std::string path, std::string content, mode_t mode, long gid) {
     add(std::move(path), Kind::kContent, std::move(content), mode);
+    wanted_.back().gid = gid;
 }
 void FileSet::add_copy(std::string path, std::string source) {
     add(std::move(path), Kind::kCopy, std::move(source), 0644);
@@ -174,6 +175,7 @@ void FileSet::examine(Wanted& w, const Entry* e, int dir_fd) const {
         return;
     }
     if ((st.st_mode & 07777) != w.mode) return;
+    if (w.gid >= 0 && st.st_gid != static_cast<gid_t>(w.gid)) return;
     if (w.confirmed) {
         w.unchanged = true;
     } else if (w.kind == Kind::kContent) {
@@ -285,6 +287,8 @@ void FileSet::write_temp(const Wanted& w, const std::string& tmp, bool sync_now)
             return true;
         });
     }
+    if (w.gid >= 0 && ::fchown(out.get(), static_cast<uid_t>(-1), static_cast<gid_t>(w.gid)) < 0)
+        throw Error(fmt::format("{}: chown: {}", tmp, errno_text(errno)));
     if (::fchmod(out.get(), w.mode) < 0)
         throw Error(fmt::format("{}: chmod: {}", tmp, errno_text(errno)));
     if (sync_now && ::fsync(out.get()) < 0)

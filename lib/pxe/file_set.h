@@ -28,8 +28,8 @@ class FileSet {
     // Loads the manifest at `manifest_path` if it exists (a damaged one is ignored).
     explicit FileSet(std::string manifest_path);
 
-    // A file with this content.
-    void add_content(std::string path, std::string content, mode_t mode = 0644);
+    // A file with this content; with a `gid`, owned by that group (e.g. a file the CGI reads).
+    void add_content(std::string path, std::string content, mode_t mode = 0644, long gid = -1);
     // A copy of `source` (e.g. a boot loader from a Debian package), refreshed when it changes.
     void add_copy(std::string path, std::string source);
     // A hard link to `source` (a copy when they are on different file systems).
@@ -79,6 +79,7 @@ class FileSet {
         Kind kind = Kind::kContent;
         std::string data;  // content, source path or symlink target
         mode_t mode = 0644;
+        long gid = -1;  // the group it must belong to; -1: any
         // Set by plan():
         std::string key;         // content hash or source identity
         bool existed = false;    // the path existed

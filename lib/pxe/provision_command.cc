@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/host_range.h"
 #include "core/log.h"
 #include "core/statefile.h"
 #include "core/trust.h"
@@ -10,9 +11,13 @@
 #include "pxe/config.h"
 #include "pxe/file_set.h"
 #include "pxe/image_cache.h"
+#include "pxe/install_book.h"
 #include "pxe/inventory.h"
 #include "pxe/node_table.h"
+#include "pxe/nodes.h"
 #include "pxe/render.h"
+#include "pxe/state.h"
+#include "pxe/state_access.h"
 #include "pxe/status_command.h"
 
 namespace storkit {
@@ -58,6 +63,25 @@ void check_hook(const PxeConfig& cfg, nlohmann::json& notes) {
         fmt::format("hook {} (server.hook) is not installed yet: dnsmasq and "
                     "lighttpd will fail to run it",
                     cfg.hook));
+}
+
+// Brings the install book up to the inventory: a node with a MAC and no record is new (to be
+// installed, with a token); a known node keeps its state and token and takes its current MAC
+// and address; nodes that are gone are dropped.
+void sync_book(InstallBook& book, const Inventory& inv, double now) {
+    std::map<std::string, InstallRecord> kept;
+    for (const InventoryRow& n : inv.nodes) {
+        if (n.mac.empty()) continue;
+        auto it = book.nodes.find(n.name);
+        if (it == book.nodes.end()) {
+            book.mark(n.name, "new", n.mac, ipv4_string(n.ip), now);
+            it = book.nodes.find(n.name);
+        }
+        it->second.mac = n.mac;
+        it->second.ip = ipv4_string(n.ip);
+        kept.insert(*it);
+    }
+    book.nodes = std::move(kept);
 }
 
 struct PrepareResult {
@@ -114,10 +138,14 @@ void fill_report(const CommonOptions& common, const PrepareResult& r, Report& re
         log::info("send SIGHUP to {} to drop changed reservations", x.get<std::string>());
 }
 
-void prepare(const CommonOptions& common, Report& report) {
+}  // namespace
+
+void pxe_prepare(const CommonOptions& common, Report& report,
+                 const std::function<void(InstallBook&)>& change_book) {
     // Everything that can be wrong with the configuration, the loaders or the image fails
     // before the first write.
     PxeConfig cfg = load_pxe_config(common.config);
+    resolve_cgi_user(cfg);
     LoaderPlan loaders = loader_plan(cfg.firmware, cfg.loader);
     check_loaders(loaders);
     std::string table_path = node_table_path(cfg.pxe_state());
@@ -144,27 +172,100 @@ void prepare(const CommonOptions& common, Report& report) {
     std::string grub_dir =
         loaders.grub ? grub_netdir(cfg.pxe_state() + "/loaders", common.dry_run) : "";
 
+    // The install book stays locked until the files agree with it: a node that reports its
+    // install finished meanwhile is handed off after this run, never undone by it.
+    PxeState state(cfg.pxe_state());
+    std::optional<FileLock> book_lock;
+    if (!common.dry_run) {
+        open_state_to_cgi(cfg);
+        book_lock.emplace(state.lock(std::chrono::seconds(60)));
+    }
+    std::string book_path = install_book_path(cfg.pxe_state());
+    InstallBook book = InstallBook::read(book_path);
+    sync_book(book, inv, now_seconds());
+    if (change_book) change_book(book);
+    std::map<std::string, std::vector<std::string>> boot_files;
+
     FileSet files(cfg.pxe_state() + "/files.manifest");
-    render_pxe({cfg, inv, image, loaders, grub_dir, image_ready}, files);
+    render_pxe({cfg, inv, image, loaders, grub_dir, image_ready, &book, &boot_files}, files);
     files.plan();
     if (!common.dry_run) {
         files.commit();
+        for (auto& [name, rec] : book.nodes) rec.boot_files = boot_files[name];
+        book.write(book_path, kInstallBookMode, cfg.cgi_gid);
         write_node_table(table_path, node_table_entries(inv.nodes));
     }
+    size_t installed = 0;
+    for (const auto& [name, rec] : book.nodes) installed += rec.installed() ? 1 : 0;
     fill_report(common, {cfg, inv, image, files, image_ready, notes}, report);
+    report.data["installed"] = installed;
+    report.data["to_install"] = book.nodes.size() - installed;
+}
+
+namespace {
+
+// Node names as written on the command line: names, commas, ranges (node[1-4]).
+std::vector<std::string> node_names(const std::vector<std::string>& args) {
+    std::vector<std::string> out;
+    for (const std::string& a : args)
+        for (std::string n : expand_hosts(a, 1)) {
+            n = n.substr(0, n.rfind(':'));
+            if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
+        }
+    return out;
+}
+
+// Marks the nodes for install (a new token each), renders their files as prepare does, and
+// powers them with a one-time PXE boot, running or not.
+void reinstall(const CommonOptions& common, const std::vector<std::string>& args, Report& report) {
+    std::vector<std::string> names = node_names(args);
+    if (names.empty()) throw Error("reinstall: name the nodes to install again", kExitUsage);
+    PxeConfig cfg = load_pxe_config(common.config);
+    Inventory inv = load_inventory(cfg);
+    for (const std::string& name : names) {
+        auto n = std::find_if(inv.nodes.begin(), inv.nodes.end(),
+                              [&](const InventoryRow& r) { return r.name == name; });
+        if (n == inv.nodes.end())
+            throw ConfigError(fmt::format("reinstall: {} is no node of {}", name, cfg.path));
+        if (n->mac.empty())
+            throw ConfigError(fmt::format(
+                "reinstall: node {} has no MAC yet; its first install needs no reinstall "
+                "(pxe-provision boot learns the MAC)",
+                name));
+        if (!n->bmc) throw ConfigError(fmt::format("reinstall: node {} has no BMC address", name));
+    }
+    Report prep;
+    prep.on_line = report.on_line;
+    pxe_prepare(common, prep, [&](InstallBook& book) {
+        double now = now_seconds();
+        for (const std::string& name : names) {
+            InstallRecord& r = book.nodes.at(name);
+            book.mark(name, "reinstall", r.mac, r.ip, now);
+        }
+    });
+    BootOptions boot;
+    boot.only = names;
+    boot.force = names;
+    pxe_boot_command(common, boot, report);
+    report.changed = report.changed || prep.changed;
+    report.data["prepare"] = prep.data;
+    report.data["subcommand"] = "reinstall";
+    report.data["reinstall"] = names;
+    report.msg = fmt::format("reinstall {}: {}; {}", fmt::join(names, " "), prep.msg, report.msg);
 }
 
 }  // namespace
 
 void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, Report& report) {
     switch (opts.subcommand) {
-        case PxeSubcommand::kPrepare: prepare(common, report); return;
+        case PxeSubcommand::kPrepare: pxe_prepare(common, report, {}); return;
         case PxeSubcommand::kBoot: pxe_boot_command(common, opts.boot, report); return;
         case PxeSubcommand::kStatus: pxe_status_command(common, report); return;
         case PxeSubcommand::kDiscover: pxe_discover_command(common, report); return;
         case PxeSubcommand::kEnroll:
             pxe_enroll_command(common, opts.enroll.name, opts.enroll.bmc, opts.enroll.mac, report);
             return;
+        case PxeSubcommand::kReinstall: reinstall(common, opts.nodes, report); return;
         case PxeSubcommand::kNone: break;
     }
     throw Error("a subcommand is required (see --help)", kExitUsage);

@@ -4,9 +4,12 @@
 //   status    the BMC -> MAC -> DHCP address table with boot states and install phases
 //   discover  find the BMCs of bmc.subnet and add them to the node table
 //   enroll    add one node to the node table, with its enrollment time (the boot order)
+//   reinstall mark nodes for install, render their files, power them into PXE
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/report.h"
 #include "core/runner.h"
@@ -14,7 +17,7 @@
 
 namespace storkit {
 
-enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover, kEnroll };
+enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover, kEnroll, kReinstall };
 
 struct EnrollOptions {
     std::string name, bmc, mac;
@@ -24,7 +27,15 @@ struct PxeOptions {
     PxeSubcommand subcommand = PxeSubcommand::kNone;
     BootOptions boot;
     EnrollOptions enroll;
+    std::vector<std::string> nodes;  // reinstall: node names (node1,node2 or node[1-4])
 };
+
+class InstallBook;
+
+// prepare: renders everything and records it; `change_book`, when given, changes the install
+// book (e.g. marks nodes for reinstall) before the files are rendered from it.
+void pxe_prepare(const CommonOptions& common, Report& report,
+                 const std::function<void(InstallBook&)>& change_book);
 
 // Runs the chosen subcommand and fills `report`. Throws ConfigError (2) for a bad config,
 // LockedError (75) while another run holds the lock, Error (1) for other failures. On any

@@ -8,6 +8,9 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/netaddr.h"
+#include "pxe/install_book.h"
+#include "pxe/node_table.h"
 #include "pxe/state.h"
 
 namespace storkit {
@@ -73,41 +76,126 @@ std::map<std::string, std::string> cgi_fields() {
     return fields;
 }
 
-// One CGI request. Client mistakes get a 400 answer and a warning in the server's error log;
-// only failures on this side make the run fail.
+// A request refused: the answer, a warning in the server's error log, and a "refused" event in
+// the log, which the table counts (pxe-provision status shows them).
+void refuse(const PxeState& state, Report& report, int status, const std::string& remote,
+            const std::string& why) {
+    log::warn("report from {}: refused: {}", remote, why);
+    respond(report, status, status == 403 ? "Forbidden" : "Bad Request", "refused: " + why);
+    report.msg = "refused: " + why;
+    PxeEvent e;
+    e.time = now_seconds();
+    e.kind = "refused";
+    e.ip = parse_ipv4(remote) ? remote : "";
+    e.detail = why.substr(0, 200);
+    FileLock lock = state.lock();
+    state.append(e);
+    state.save(state.leases(), e.time);
+}
+
+// The hand-off, under the state's lock: the node's loader configs boot the local disk, and the
+// book says it is installed. Returns what could not be rewritten (empty: done).
+std::vector<std::string> finish_install(const PxeState& state, InstallBook& book,
+                                        const std::string& name, double now) {
+    InstallRecord& rec = book.nodes.at(name);
+    std::vector<std::string> failed = hand_off_to_local_disk(rec.boot_files, name);
+    if (!failed.empty()) return failed;
+    rec.state = InstallState::kInstalled;
+    rec.installed_at = now;
+    book.write(install_book_path(state.dir()), kInstallBookMode, -1);
+    log::info("{}: installed; its next boot is from the local disk", name);
+    return failed;
+}
+
+// Why a request for node `name` with `token` from `remote` is not the node's own; "" when it is.
+std::string not_the_node(const InstallRecord* rec, const std::string& name,
+                         const std::string& token, const std::string& remote) {
+    if (name.empty()) return "no node= field";
+    if (!valid_node_name(name)) return "node= is not a node name";
+    if (!rec) return fmt::format("no install of node {} is known", name);
+    if (!token_matches(token, rec->token)) return fmt::format("wrong token for node {}", name);
+    if (remote != rec->ip)
+        return fmt::format("node {} reports from its own address {}, not from {}", name, rec->ip,
+                           remote);
+    return "";
+}
+
+// GET /storkit/ks/NODE.cfg (rewritten to ?ks=NODE): the kickstart, to its node's address only,
+// and only while the node is to be installed.
+void serve_kickstart(const PxeState& state, const std::string& name, const std::string& remote,
+                     Report& report) {
+    std::string why;
+    std::optional<std::string> text;
+    {
+        FileLock lock = state.lock();
+        InstallBook book = InstallBook::read(install_book_path(state.dir()));
+        const InstallRecord* rec = valid_node_name(name) ? book.find(name) : nullptr;
+        if (!rec)
+            why = fmt::format("kickstart of {}: no such node", name.substr(0, 63));
+        else if (rec->installed())
+            why = fmt::format("kickstart of {}: installed; pxe-provision reinstall serves it again",
+                              name);
+        else if (remote != rec->ip)
+            why = fmt::format("kickstart of {}: only for its address {}, not {}", name, rec->ip,
+                              remote);
+        else
+            text = read_file(state.dir() + "/ks/" + name + ".cfg");
+    }
+    if (!why.empty()) return refuse(state, report, 403, remote, why);
+    if (!text) {
+        respond(report, 404, "Not Found", "no kickstart yet: run pxe-provision prepare");
+        report.msg = fmt::format("kickstart of {}: none", name);
+        return;
+    }
+    report.response = fmt::format("Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n{}", *text);
+    report.msg = fmt::format("kickstart of {} to {}", name, remote);
+}
+
+// One CGI request. Client mistakes get a 400 or 403 answer and a warning in the server's error
+// log; only failures on this side make the run fail.
 void cgi_request(const PxeState& state, Report& report) {
     std::string remote = env("REMOTE_ADDR");
     PxeEvent e;
+    std::map<std::string, std::string> fields;
     try {
-        e = phase_event(cgi_fields(), remote, now_seconds());
+        fields = cgi_fields();
+        if (auto ks = fields.find("ks"); ks != fields.end())
+            return serve_kickstart(state, ks->second, remote, report);
+        e = phase_event(fields, remote, now_seconds());
     } catch (const ConfigError& err) {
-        log::warn("report from {}: {}", remote, err.what());
-        respond(report, 400, "Bad Request", err.what());
-        report.msg = err.what();
-        return;
+        return refuse(state, report, 400, remote, err.what());
     }
+    std::string name = fields["node"];
+    std::vector<std::string> not_handed_off;
     try {
-        FileLock lock = state.lock();
-        if (e.mac.empty()) {
-            std::optional<std::string> mac = state.leases().mac_of_ip(e.ip);
-            if (!mac) {
-                std::string why = fmt::format("no DHCP lease for {}; send mac=", remote);
-                log::warn("report from {}: {}", remote, why);
-                respond(report, 400, "Bad Request", why);
-                report.msg = why;
-                return;
-            }
-            e.mac = *mac;
+        std::optional<FileLock> lock(state.lock());
+        InstallBook book = InstallBook::read(install_book_path(state.dir()));
+        const InstallRecord* rec = valid_node_name(name) ? book.find(name) : nullptr;
+        std::string why = not_the_node(rec, name, fields["token"], remote);
+        if (!why.empty()) {
+            lock.reset();
+            return refuse(state, report, 403, remote, why);
         }
+        e.mac = rec->mac;
         state.append(e);
         state.save(state.leases(), e.time);
+        if (e.phase == "finished" && !rec->installed())
+            not_handed_off = finish_install(state, book, name, e.time);
     } catch (const Error&) {
         respond(report, 500, "Internal Server Error", "the report could not be recorded");
         throw;
     }
-    respond(report, 200, "OK", fmt::format("recorded {} for {}", e.phase, e.mac));
+    if (!not_handed_off.empty()) {
+        // The node retries; until then a reboot would start its installer again.
+        respond(report, 500, "Internal Server Error", "recorded, but not handed off yet");
+        throw Error(fmt::format("{}: hand-off to the local disk failed: {}", name,
+                                fmt::join(not_handed_off, "; ")));
+    }
+    respond(report, 200, "OK",
+            fmt::format("recorded {} for {}{}", e.phase, name,
+                        e.phase == "finished" ? "; its next boot is from the local disk" : ""));
     report.changed = true;
-    report.msg = fmt::format("{}: phase {}", e.mac, e.phase);
+    report.msg = fmt::format("{}: phase {}", name, e.phase);
     report.data["event"] = e.to_json();
 }
 
@@ -154,6 +242,20 @@ void pxe_report_command(const CommonOptions& common, const PxeReportOptions& opt
         return;
     }
     bool tied = record_event(state, *e);
+    if (e->kind == "phase" && e->phase == "finished") {
+        // Reported on the control machine (by root): the same hand-off as from the node.
+        FileLock lock = state.lock();
+        InstallBook book = InstallBook::read(install_book_path(state.dir()));
+        for (auto& [name, rec] : book.nodes)
+            if (rec.mac == e->mac && !rec.installed()) {
+                std::vector<std::string> failed = finish_install(state, book, name, e->time);
+                if (!failed.empty())
+                    throw Error(fmt::format("{}: hand-off to the local disk failed: {}", name,
+                                            fmt::join(failed, "; ")));
+                report.data["handed_off"] = name;
+                break;
+            }
+    }
     report.changed = true;
     report.data["tied_to_mac"] = tied;
     report.msg = fmt::format("recorded {} {} {}", e->kind, e->action.empty() ? e->phase : e->action,

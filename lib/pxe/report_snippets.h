@@ -13,6 +13,9 @@ enum class ReportSnippets { kKickstart, kPreseed, kNone };
 
 // The text to append to a rendered install file: %pre/%post/%onerror sections for a
 // kickstart, preseed/early_command and late_command for a preseed, nothing for kNone.
-std::string report_snippets(ReportSnippets kind, const std::string& report_url, double heartbeat_s);
+// Every report names the node and carries its install token (lower-case letters, digits and
+// hyphens only: nothing to escape), which pxe-report checks.
+std::string report_snippets(ReportSnippets kind, const std::string& report_url, double heartbeat_s,
+                            const std::string& node, const std::string& token);
 
 }  // namespace storkit

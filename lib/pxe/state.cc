@@ -1,6 +1,7 @@
 #include "pxe/state.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,28 @@ namespace storkit {
 namespace {
 
 using nlohmann::json;
+
+// Written by root (dnsmasq's hook, pxe-provision) and by the CGI's user through the state
+// directory's group (state_access.h).
+constexpr int kGroupFileMode = 0660;
+
+// The start of the log's first line (what tells one log from the next), and its inode; an empty
+// head and inode 0 when there is no log.
+struct LogIdentity {
+    std::string head;
+    uint64_t inode = 0, size = 0;
+};
+LogIdentity log_identity(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) < 0) return {};
+    char buf[256];
+    ssize_t n = ::pread(fd.get(), buf, sizeof buf, 0);
+    std::string head(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    size_t eol = head.find('\n');
+    head.resize(eol == std::string::npos ? head.size() : eol);
+    return {head, static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size)};
+}
 
 }  // namespace
 
@@ -51,7 +74,7 @@ FileLock PxeState::lock(std::chrono::milliseconds wait) const {
 }
 
 void PxeState::append(const PxeEvent& e) const {
-    append_synced(path("events.jsonl"), e.to_json().dump() + "\n");
+    append_synced(path("events.jsonl"), e.to_json().dump() + "\n", kGroupFileMode);
 }
 
 DhcpLeaseTable PxeState::leases() const {
@@ -65,6 +88,17 @@ DhcpLeaseTable PxeState::leases() const {
     // Catch up with the log: normally just the event this run appended; after a run that died
     // between appending and saving, that one's too. A missing leases.json replays everything.
     std::string log_file = path("events.jsonl");
+    // A log rotated (a new file) or truncated (by hand, or logrotate's copytruncate) is read
+    // from its start: its events are all new.
+    auto [head, inode, size] = log_identity(log_file);
+    if (table.log_inode != 0 &&
+        (inode != table.log_inode || head != table.log_head || size < table.applied_bytes)) {
+        if (table.applied_bytes > 0)
+            log::info("{}: a new log (rotated or truncated); reading it from its start", log_file);
+        table.applied_bytes = 0;
+    }
+    table.log_inode = inode;
+    table.log_head = head;
     std::string tail = read_file(log_file, table.applied_bytes).value_or("");
     size_t pos = 0;
     while (pos < tail.size()) {
@@ -88,7 +122,7 @@ std::vector<NodeEntry> PxeState::nodes() const {
 }
 
 void PxeState::save(const DhcpLeaseTable& leases, double now) const {
-    write_file_atomic(path("leases.json"), leases.to_json().dump(1) + "\n");
+    write_file_atomic(path("leases.json"), leases.to_json().dump(1) + "\n", kGroupFileMode);
     std::vector<NodeEntry> nodes;
     try {
         nodes = this->nodes();
@@ -102,7 +136,7 @@ void PxeState::save(const DhcpLeaseTable& leases, double now) const {
     } catch (const Error& e) {
         log::warn("{}; table.json has no power-on times", e.what());
     }
-    write_file_atomic(path("table.json"), table.dump(1) + "\n");
+    write_file_atomic(path("table.json"), table.dump(1) + "\n", kGroupFileMode);
 }
 
 bool record_event(const PxeState& state, const PxeEvent& e) {

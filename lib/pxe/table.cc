@@ -20,6 +20,14 @@ json or_null(double t) {
     return t > 0 ? json(t) : json();
 }
 
+constexpr size_t kLastRefused = 10;
+
+json refused_json(uint64_t count, const std::vector<PxeEvent>& last) {
+    json list = json::array();
+    for (const PxeEvent& e : last) list.push_back(e.to_json());
+    return {{"count", count}, {"last", list}};
+}
+
 }  // namespace
 
 json DhcpLease::to_json() const {
@@ -42,6 +50,12 @@ json DhcpLease::to_json() const {
 }
 
 bool DhcpLeaseTable::apply(const PxeEvent& e) {
+    if (e.kind == "refused") {
+        ++refused;
+        last_refused.push_back(e);
+        if (last_refused.size() > kLastRefused) last_refused.erase(last_refused.begin());
+        return true;
+    }
     std::string mac = e.mac;
     if (mac.empty()) {
         std::optional<std::string> found = mac_of_ip(e.ip);
@@ -83,7 +97,11 @@ std::optional<std::string> DhcpLeaseTable::mac_of_ip(const std::string& ip) cons
 json DhcpLeaseTable::to_json() const {
     json list = json::array();
     for (const auto& [mac, r] : leases_) list.push_back(r.to_json());
-    return {{"applied_bytes", applied_bytes}, {"leases", list}};
+    return {{"applied_bytes", applied_bytes},
+            {"log_inode", log_inode},
+            {"log_head", log_head},
+            {"refused", refused_json(refused, last_refused)},
+            {"leases", list}};
 }
 
 DhcpLeaseTable DhcpLeaseTable::from_json(const json& j, const std::string& path) {
@@ -92,6 +110,19 @@ DhcpLeaseTable DhcpLeaseTable::from_json(const json& j, const std::string& path)
     DhcpLeaseTable t;
     if (j.contains("applied_bytes") && j["applied_bytes"].is_number_unsigned())
         t.applied_bytes = j["applied_bytes"].get<uint64_t>();
+    if (j.contains("log_inode") && j["log_inode"].is_number_unsigned())
+        t.log_inode = j["log_inode"].get<uint64_t>();
+    t.log_head = json_string(j, "log_head");
+    if (j.contains("refused") && j["refused"].is_object()) {
+        const json& r = j["refused"];
+        if (r.contains("count") && r["count"].is_number_unsigned())
+            t.refused = r["count"].get<uint64_t>();
+        if (r.contains("last") && r["last"].is_array())
+            for (const json& e : r["last"]) try {
+                    t.last_refused.push_back(PxeEvent::from_json(e, path));
+                } catch (const Error&) {
+                }
+    }
     for (const json& l : j["leases"]) {
         DhcpLease r;
         r.mac = json_string(l, "mac");
@@ -141,7 +172,10 @@ json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& lea
     json unbound = json::array();
     for (const auto& [mac, r] : leases.leases())
         if (!claimed.count(mac)) unbound.push_back(r.to_json());
-    return {{"updated", now}, {"nodes", rows}, {"unbound", unbound}};
+    return {{"updated", now},
+            {"nodes", rows},
+            {"unbound", unbound},
+            {"refused", refused_json(leases.refused, leases.last_refused)}};
 }
 
 std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,

@@ -51,8 +51,15 @@ class DhcpLeaseTable {
     bool apply(const PxeEvent& e);
     std::optional<std::string> mac_of_ip(const std::string& ip) const;
     const std::map<std::string, DhcpLease>& leases() const { return leases_; }
-    // Bytes of the event log applied so far (see pxe_report: catching up after a crash).
+    // Bytes of the event log applied so far (see pxe_report: catching up after a crash), and
+    // what identifies that log: its inode and a hash of its first line (a rotated or truncated
+    // log is read again from its start).
     uint64_t applied_bytes = 0;
+    uint64_t log_inode = 0;
+    std::string log_head;
+    // Reports pxe-report refused (kind "refused"): how many, and the last few.
+    uint64_t refused = 0;
+    std::vector<PxeEvent> last_refused;
 
     nlohmann::json to_json() const;
     // Throws Error naming `path` on content that is not a lease table.

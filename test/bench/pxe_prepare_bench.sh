@@ -51,7 +51,7 @@ config() {
   "bmc": {"subnet": "198.19.0.0/17", "user": "admin", "password_file": "$W/bmc.pw"},
   "data": {"subnet": "198.18.0.0/17", "pool": "198.18.1.0-198.18.127.254",
            "gateway": "198.18.0.1", "dns": ["198.18.0.1"], "domain": "stor.example"},
-  "server": {"interface": "eth1", "address": "198.18.0.2", "hook": "$W/hook"},
+  "server": {"interface": "eth1", "address": "198.18.0.2", "hook": "$W/hook", "user": "nobody"},
   "iso": {"repository": "$W/repo", "version": "rhel-9"},
   "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
             "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},

@@ -38,7 +38,7 @@ at_exit() { _cleanups+=("$*"); }
 _finish() {
     local rc=$1 i ran
     for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1 || true; done
-    rm -rf "$T"
+    [ -n "${STORKIT_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
     [ "$_skipped" = 1 ] && return 77
     ran=$((_passed + _failed))
     if [ "$_complete" != 1 ]; then

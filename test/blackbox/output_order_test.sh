@@ -83,7 +83,7 @@ cat >"$T/pxe.json" <<JSON
 {
   "bmc": {"subnet": "127.0.9.0/24", "user": "admin", "password_file": "$T/bmc.pw"},
   "data": {"subnet": "198.18.7.0/24", "pool": "198.18.7.100-198.18.7.150"},
-  "server": {"interface": "lo", "address": "198.18.7.1", "hook": "$T/hook"},
+  "server": {"interface": "lo", "address": "198.18.7.1", "hook": "$T/hook", "user": "nobody"},
   "iso": {"repository": "$T/repo", "version": "os-1"},
   "paths": {"state_dir": "$T/pxe-state"},
   "install": {"template": "$T/ks.in"},

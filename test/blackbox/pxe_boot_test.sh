@@ -39,8 +39,6 @@ head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
 head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
 xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
 printf 'url --url={{repo_url}}\n' >"$T/ks.in"
-printf '#!/bin/sh\nexec %s/pxe-report --state-dir %s "$@"\n' "$STORKIT_BIN" "$STATE" >"$T/hook"
-chmod 755 "$T/hook"
 (umask 077 && echo secret >"$T/bmc.pw")
 nodes=""
 for k in 1 2 3 4 5 6; do nodes+="\"node$k\": {\"bmc\": \"$NET.$k\", \"mac\": \"$(mac "$k")\"}, "; done
@@ -50,7 +48,7 @@ cat >"$T/base.json" <<EOF
   "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/bmc.pw",
           "timeout_ms": 1000, "retries": 0},
   "data": {"subnet": "$DNET.0/24", "pool": "$DNET.100-$DNET.150", "gateway": "$SRV"},
-  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook"},
+  "server": {"interface": "$VS", "address": "$SRV", "hook": "$STORKIT_BIN/pxe-report", "user": "nobody"},
   "iso": {"repository": "$T/repo", "version": "os-1"},
   "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
             "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},

@@ -44,8 +44,6 @@ D=$T/out
 STATE=$D/state/pxe
 
 printf 'network --hostname={{name}}\nurl --url={{repo_url}}\n# storkit-test: fail {{fail}}\n' >"$T/ks.in"
-printf '#!/bin/sh\nexec %s/pxe-report --state-dir %s "$@"\n' "$STORKIT_BIN" "$STATE" >"$T/hook"
-chmod 755 "$T/hook"
 (umask 077 && echo secret >"$T/bmc.pw")
 nodes=""
 for k in $(seq 1 "$N"); do nodes+="${nodes:+, }\"node$k\": {\"bmc\": \"$NET.$k\", \"mac\": \"$(mac "$k")\"}"; done
@@ -54,7 +52,7 @@ cat >"$T/pxe.json" <<EOF
   "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/bmc.pw",
           "timeout_ms": 2000, "retries": 1},
   "data": {"subnet": "$DNET.0/24", "pool": "$DNET.100-$DNET.150", "gateway": "$SRV"},
-  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook", "http_port": 8080},
+  "server": {"interface": "$VS", "address": "$SRV", "hook": "$STORKIT_BIN/pxe-report", "user": "nobody", "http_port": 8080},
   "iso": {"repository": "$T/repo", "version": "os-test"},
   "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www", "dnsmasq_conf": "$D/etc/dnsmasq.conf",
             "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},

@@ -4,7 +4,7 @@
 # with real DHCP (busybox udhcpc, BIOS and UEFI client architectures), TFTP and HTTP clients
 # (curl) in another, joined by a veth. Addresses are from 198.18.0.0/15 only.
 . "$STORKIT_SRC/test/blackbox/lib.sh"
-plan 122
+plan 126
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq grub-script-check sha256sum; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -44,11 +44,14 @@ xorriso -as mkisofs -quiet -R -J -o "$REPO/evil.iso" "$evil" 2>/dev/null
 # --- configuration ---------------------------------------------------------------------------
 cat >"$T/hook" <<EOF
 #!/bin/sh
-# Records every call: dnsmasq's dhcp-script (add|old|del MAC IP [name]) and the CGI.
-echo "args=\$* method=\${REQUEST_METHOD:-} query=\${QUERY_STRING:-}" >>$T/hook.log
-if [ -n "\${REQUEST_METHOD:-}" ]; then printf 'Content-Type: text/plain\r\n\r\nrecorded\n'; fi
+# Records every call (dnsmasq's dhcp-script: add|old|del MAC IP [name]; the CGI), then runs
+# pxe-report.
+echo "user=\$(id -un) args=\$* method=\${REQUEST_METHOD:-} query=\${QUERY_STRING:-}" >>$T/hook.log
+exec $STORKIT_BIN/pxe-report "\$@"
 EOF
 chmod 755 "$T/hook"
+: >"$T/hook.log"
+chmod 666 "$T/hook.log"
 cat >"$T/ks.in" <<'EOF'
 # kickstart for {{name}}
 network --bootproto=static --ip={{ip}} --netmask={{netmask}} --gateway={{gateway}} --hostname={{fqdn}}
@@ -63,7 +66,7 @@ cat >"$T/base.json" <<EOF
   "bmc": {"subnet": "198.18.64.0/24", "user": "admin", "password_file": "$T/bmc.pw"},
   "data": {"subnet": "198.18.0.0/24", "pool": "198.18.0.100-198.18.0.150",
            "gateway": "$SRV", "dns": ["$SRV"], "domain": "stor.test"},
-  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook"},
+  "server": {"interface": "$VS", "address": "$SRV", "hook": "$T/hook", "user": "nobody"},
   "iso": {"repository": "$REPO", "version": "rocky-9"},
   "paths": {"tftp_root": "$D/tftp", "http_root": "$D/www",
             "dnsmasq_conf": "$D/etc/dnsmasq.conf", "lighttpd_conf": "$D/etc/lighttpd.conf",
@@ -193,7 +196,7 @@ exec {lockfd}>&-
 
 config '.nodes.node1.ip = "198.18.0.60"'
 prepare --json
-expect_eq "$(json '.changed_files | join(" ")')" "$D/state/pxe/dhcp-hosts/node1 $D/www/storkit/ks/node1.cfg" \
+expect_eq "$(json '.changed_files | join(" ")')" "$D/state/pxe/dhcp-hosts/node1 $D/state/pxe/ks/node1.cfg" \
     "one node's address changed: only its reservation and kickstart are rewritten"
 expect_eq "$(json '.reload | join(",")')/$(json '.restart | length')" dnsmasq/0 \
     "a changed reservation asks for a dnsmasq SIGHUP, not a restart"
@@ -258,7 +261,8 @@ in_client ip link del uefi2
 dhcp stranger "$MAC9" 0000
 expect_match "$LEASE" "^ip=198\.18\.0\.1[0-9][0-9] boot_file= " "an unknown machine gets an address but no boot file"
 in_client ip link del stranger
-expect_match "$(cat "$T/hook.log" 2>/dev/null)" "args=add $MAC1 198.18.0.100 node1" "dnsmasq ran the hook for the lease"
+expect_match "$(cat "$T/hook.log" 2>/dev/null)" "user=root args=--state-dir $D/state/pxe add $MAC1 198.18.0.100 node1" \
+    "dnsmasq ran the hook for the lease, told the state directory prepare used"
 
 tftp_same() {  # URL-PATH LOCAL-FILE NAME
     rm -f "$T/got"
@@ -276,15 +280,28 @@ tftp_same storkit/images/rocky-9/images/pxeboot/initrd.img "$tree/images/pxeboot
 grep -q "storkit/images/rocky-9/images/pxeboot/vmlinuz" "$D/tftp/pxelinux.cfg/01-52-54-00-5a-00-01" &&
     pass "node1's pxelinux config names that kernel" || fail "pxelinux kernel path"
 
-ks=$(fetch "http://$SRV/storkit/ks/node1.cfg")
+# The kickstart goes to node1's own address only, through the CGI (lighttpd runs as nobody).
+in_client ip -br addr | grep -q ' 198\.18\.0\.100/' || in_client ip addr add 198.18.0.100/24 dev "$VC"
+in_client ip addr add 198.18.0.77/24 dev "$VC"
+ks=$(fetch --interface 198.18.0.100 "http://$SRV/storkit/ks/node1.cfg")
 expect_match "$ks" "--ip=198.18.0.100 --netmask=255.255.255.0 --gateway=$SRV --hostname=node1.stor.test" \
     "HTTP: node1's kickstart has its address and name"
 expect_match "$ks" "url --url=http://$SRV/storkit/images/rocky-9"$'\n'"timezone Etc/UTC" "HTTP: ... the repository URL and its variables"
 fetch -o "$T/got" "http://$SRV/storkit/images/rocky-9/BaseOS/Packages/storage-1.0.rpm" &&
     cmp -s "$T/got" "$tree/BaseOS/Packages/storage-1.0.rpm" && pass "HTTP: packages are served" ||
     fail "HTTP: packages"
-expect_eq "$(fetch "http://$SRV/storkit/report?node=node1&state=installed")" recorded "HTTP: /storkit/report runs the hook as CGI"
-expect_match "$(cat "$T/hook.log")" "method=GET query=node=node1&state=installed" "the CGI got the report"
+expect_eq "$(in_client curl -s --max-time 5 --interface 198.18.0.77 -o /dev/null -w '%{http_code}' \
+    "http://$SRV/storkit/ks/node1.cfg")" 403 "HTTP: node1's kickstart is refused to another address"
+expect_eq "$(ps -o user= -p "$LIGHTTPD")" nobody "lighttpd runs as server.user, not root"
+expect_eq "$(stat -c '%a %U:%G' "$D/state/pxe" "$D/state/pxe/ks/node1.cfg" "$D/state/pxe/installs.json" | tr '\n' ' ')" \
+    "2771 root:nogroup 640 root:nogroup 660 root:nogroup " \
+    "the state, kickstarts and tokens: root and the CGI's group only"
+[ ! -e "$D/www/storkit/ks/node1.cfg" ] && pass "no kickstart under the document root" || fail "a served kickstart"
+token=$(jq -r .nodes.node1.token "$D/state/pxe/installs.json")
+expect_eq "$(fetch --interface 198.18.0.100 --data "node=node1&token=$token&phase=started" "http://$SRV/storkit/report")" \
+    "recorded started for node1" "HTTP: /storkit/report runs pxe-report as CGI: node1's report with its token"
+expect_match "$(grep method=POST "$T/hook.log")" "user=nobody args=--state-dir $D/state/pxe method=POST" \
+    "the CGI ran as nobody, told the state directory"
 
 # A new node needs no dnsmasq restart: its reservation file is read on the fly.
 config ".nodes.node4 = {\"bmc\": \"198.18.64.14\", \"mac\": \"$MAC4\"}"

@@ -228,7 +228,7 @@ TEST_CASE("what follows from a bad key is not reported again") {
         f.config["server"].erase("address");
         CHECK_THROWS_WITH(f.load(), file +
                                         "'server.adress': unknown key (known here: interface, "
-                                        "address, http_port, dns, hook)");
+                                        "address, http_port, dns, hook, user)");
     }
     SECTION("two nodes with bad BMC addresses are not duplicates of each other") {
         f.config["nodes"]["n1"]["bmc"] = "x";

@@ -1,11 +1,15 @@
 #include "pxe/render.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
+#include "core/exec.h"
 #include "core/statefile.h"
 #include "man_page.h"
 #include "pxe/fixture.h"
+#include "pxe/install_book.h"
 
 using namespace storkit;
 using Catch::Contains;
@@ -57,7 +61,8 @@ TEST_CASE("dnsmasq config: iPXE, both firmwares, reservations only get boot file
         CHECK(has_line(conf, line));
     CHECK(has_line(conf, "dhcp-hostsdir=" + f.out + "/state/pxe/dhcp-hosts"));
     CHECK(has_line(conf, "tftp-root=" + f.out + "/tftp"));
-    CHECK(has_line(conf, "dhcp-script=" + f.dir.path + "/hook"));
+    // The hook is pxe-report told the state directory prepare uses (not the config's default).
+    CHECK(has_line(conf, "dhcp-script=" + f.out + "/state/pxe/report-hook"));
 }
 
 TEST_CASE("dnsmasq config: native loaders, one firmware, DNS on request") {
@@ -85,7 +90,15 @@ TEST_CASE("lighttpd config serves the HTTP root and the report CGI") {
     CHECK(has_line(conf, "server.document-root = \"" + f.out + "/www\""));
     CHECK(has_line(conf, "server.bind = \"198.18.0.2\""));
     CHECK(has_line(conf, "server.port = 80"));
-    CHECK(has_line(conf, "alias.url = (\"/storkit/report\" => \"" + f.dir.path + "/hook\","));
+    CHECK(has_line(conf,
+                   "alias.url = (\"/storkit/report\" => \"" + f.out + "/state/pxe/report-hook\","));
+    // Never root; kickstarts go through the CGI, which hands each to its own node only.
+    CHECK(has_line(conf, "server.username = \"storkit-pxe\""));
+    CHECK(has_line(conf,
+                   "url.rewrite-once = (\"^/storkit/ks/([a-z0-9-]+)[.]cfg$\" => "
+                   "\"/storkit/report?ks=$1\")"));
+    cfg.cgi_group = "storkit-pxe";
+    CHECK(has_line(render_lighttpd_conf(cfg), "server.groupname = \"storkit-pxe\""));
     CHECK(has_line(
         conf, "             \"/storkit/table.json\" => \"" + f.out + "/state/pxe/table.json\")"));
     CHECK(has_line(conf, "  cgi.assign = (\"\" => \"\")"));
@@ -103,13 +116,17 @@ TEST_CASE("per-node files: reservation, loader configs and kickstart") {
         return std::find(changed.begin(), changed.end(), r.f.out + "/" + rel) != changed.end();
     };
     CHECK(has("state/pxe/dhcp-hosts/n1"));
-    CHECK(has("www/storkit/ks/n2.cfg"));
+    CHECK(has("state/pxe/ks/n2.cfg"));
+    CHECK(has("state/pxe/report-hook"));
     CHECK(has("tftp/pxelinux.cfg/01-52-54-00-00-00-01"));
     CHECK(has("tftp/boot/grub/grub.cfg-01-52-54-00-00-00-02"));
     CHECK(has("tftp/pxelinux.cfg/default"));
     CHECK(has("tftp/storkit/images/rocky-9/images/pxeboot/vmlinuz"));  // pending: dry run
     CHECK_FALSE(has("state/pxe/dhcp-hosts/n3"));
-    CHECK_FALSE(has("www/storkit/ks/n3.cfg"));
+    CHECK_FALSE(has("state/pxe/ks/n3.cfg"));
+    CHECK(std::none_of(changed.begin(), changed.end(), [&](const std::string& p) {
+        return p.rfind(r.f.out + "/www/storkit/ks/", 0) == 0;  // no kickstart is served as a file
+    }));
     CHECK_FALSE(has("www/storkit/boot.ipxe"));
 
     // Write them (the image is not extracted: drop the pending entries) and read them back.
@@ -126,7 +143,7 @@ TEST_CASE("per-node files: reservation, loader configs and kickstart") {
     CHECK(r.file("state/pxe/dhcp-hosts/n1") == "52:54:00:00:00:01,198.18.0.100,n1\n");
     CHECK(r.file("state/pxe/dhcp-hosts/n2") == "52:54:00:00:00:02,198.18.0.50,n2\n");
     // The template's text, then the reporting sections (install.report "kickstart").
-    std::string ks = r.file("www/storkit/ks/n1.cfg");
+    std::string ks = r.file("state/pxe/ks/n1.cfg");
     CHECK(ks.rfind("host n1 ip 198.18.0.100/24 tz UTC\n", 0) == 0);
     CHECK(ks.find("\n%pre --log=/tmp/storkit-report.log\n") != std::string::npos);
     CHECK(ks.find("'http://198.18.0.2/storkit/report'") != std::string::npos);
@@ -167,7 +184,7 @@ TEST_CASE("every built-in template variable gets a value, and the man page lists
     render_pxe({r.cfg, inv, r.image, loaders, "", true}, files);
     files.plan();
     files.commit();
-    std::string n2 = r.file("www/storkit/ks/n2.cfg");  // n2 has a BMC, a MAC and an IP
+    std::string n2 = r.file("state/pxe/ks/n2.cfg");  // n2 has a BMC, a MAC and an IP
     auto value = [&n2](const std::string& name) {
         size_t at = ("\n" + n2).find("\n" + name + "=[");
         if (at == std::string::npos) return std::string("(no line)");
@@ -252,7 +269,7 @@ TEST_CASE("install.report: a preseed gets d-i commands, none gets the template a
         render_pxe({r.cfg, build_inventory(r.cfg, {}), r.image, loaders, "", true}, r.files);
         r.files.plan();
         r.files.commit();
-        std::string ks = r.file("www/storkit/ks/n1.cfg");
+        std::string ks = r.file("state/pxe/ks/n1.cfg");
         if (std::string(kind) == "none") {
             CHECK(ks == "host n1 ip 198.18.0.100/24 tz UTC\n");
         } else {
@@ -265,4 +282,80 @@ TEST_CASE("install.report: a preseed gets d-i commands, none gets the template a
     f.config["install"]["report"] = "curl";
     CHECK_THROWS_WITH(f.load(), Catch::Contains("install.report") &&
                                     Catch::Contains("expected kickstart, preseed or none"));
+}
+
+// The install book decides what each node is served: an installer (with its token in every
+// report) until it reports finished, the local disk after.
+TEST_CASE("install book: tokens in the kickstart, installed nodes boot the local disk") {
+    Rendered r;
+    r.f.config["boot"] = {{"loader", "native"}};
+    r.render();
+    Inventory inv = build_inventory(r.cfg, {});
+    LoaderPlan loaders = loader_plan(r.cfg.firmware, r.cfg.loader);
+    loaders.files.clear();
+    loaders.grub = false;
+    test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+    test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+    InstallBook book;
+    book.mark("n1", "new", "52:54:00:00:00:01", "198.18.0.100", 1);
+    book.mark("n2", "new", "52:54:00:00:00:02", "198.18.0.50", 1);
+    REQUIRE(book.nodes["n1"].token.size() == 32);
+    CHECK(book.nodes["n1"].token != book.nodes["n2"].token);
+    book.nodes["n2"].state = InstallState::kInstalled;
+    std::map<std::string, std::vector<std::string>> boot_files;
+    FileSet files(r.f.dir.path + "/m3");
+    render_pxe({r.cfg, inv, r.image, loaders, "", true, &book, &boot_files}, files);
+    files.plan();
+    files.commit();
+
+    std::string ks = r.file("state/pxe/ks/n1.cfg");
+    CHECK(ks.find("-d 'node=n1&token=" + book.nodes["n1"].token + "'") != std::string::npos);
+    CHECK(ks.find("--post-data \"node=n1&token=" + book.nodes["n1"].token + "&phase=$1") !=
+          std::string::npos);
+    // Installed: no kickstart at all, and loader configs that boot the local disk.
+    CHECK_FALSE(read_file(r.f.out + "/state/pxe/ks/n2.cfg"));
+    std::string pxe2 = r.file("tftp/pxelinux.cfg/01-52-54-00-00-00-02");
+    CHECK(has_line(pxe2, "  LOCALBOOT 0"));
+    CHECK(pxe2.find("KERNEL") == std::string::npos);
+    CHECK(r.file("tftp/boot/grub/grub.cfg-01-52-54-00-00-00-02") ==
+          local_boot_config("x/boot/grub/grub.cfg-01-52-54-00-00-00-02", "n2"));
+    CHECK(has_line(r.file("tftp/pxelinux.cfg/01-52-54-00-00-00-01"), "DEFAULT install"));
+    // Each node's loader configs are recorded for the hand-off, and the CGI's group may
+    // rewrite them (mode 0664), not read the kickstart's neighbours' secrets (0640).
+    CHECK(boot_files["n1"] ==
+          std::vector<std::string>{r.f.out + "/tftp/pxelinux.cfg/01-52-54-00-00-00-01",
+                                   r.f.out + "/tftp/boot/grub/grub.cfg-01-52-54-00-00-00-01"});
+    struct stat st {};
+    REQUIRE(::stat((r.f.out + "/tftp/pxelinux.cfg/01-52-54-00-00-00-01").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0664);
+    REQUIRE(::stat((r.f.out + "/state/pxe/ks/n1.cfg").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+
+    // The hand-off rewrites n1's files in place to what prepare renders for an installed node.
+    CHECK(hand_off_to_local_disk(boot_files["n1"], "n1").empty());
+    book.nodes["n1"].state = InstallState::kInstalled;
+    FileSet again(r.f.dir.path + "/m3");
+    render_pxe({r.cfg, inv, r.image, loaders, "", true, &book, &boot_files}, again);
+    again.plan();
+    std::vector<std::string> changed = again.changed(), removed = again.removed();
+    CHECK(std::find(changed.begin(), changed.end(),
+                    r.f.out + "/tftp/pxelinux.cfg/01-52-54-00-00-00-01") == changed.end());
+    CHECK(removed == std::vector<std::string>{r.f.out + "/state/pxe/ks/n1.cfg"});
+}
+
+TEST_CASE("the report hook runs pxe-report with the state directory, quoted") {
+    test::PxeFixture f;
+    f.config["paths"]["state_dir"] = f.out + "/it's here";
+    f.config["server"]["hook"] = f.dir.path + "/args";
+    PxeConfig cfg = f.load();
+    test::write_text(f.dir.path + "/args", "#!/bin/sh\nfor a; do echo \"[$a]\"; done\n");
+    ::chmod((f.dir.path + "/args").c_str(), 0755);
+    test::write_text(f.dir.path + "/hook.sh", render_report_hook(cfg));
+    ExecRequest req;
+    req.argv = {"/bin/sh", f.dir.path + "/hook.sh", "add", "-n", "a b"};
+    req.timeout = std::chrono::seconds(10);
+    ExecResult run = run_command(req);
+    INFO(run.describe() << ": " << run.err);
+    CHECK(run.ok());
+    CHECK(run.out == "[--state-dir]\n[" + f.out + "/it's here/pxe]\n[add]\n[-n]\n[a b]\n");
 }
