@@ -52,6 +52,7 @@ std::string table_text(const json& table) {
                    utc(n.value("first_seen", json())), text(n.value("phase", json())));
     for (const json& l : table["unbound"])
         out += row("-", "-", text(l["mac"]), text(l["ip"]), utc(l["first_seen"]), text(l["phase"]));
+    if (std::string refused = refused_summary(table); !refused.empty()) out += refused + "\n";
     return out;
 }
 

@@ -47,6 +47,7 @@ std::string table_text(const json& table) {
                     text(n.value("result", json()))});
     for (const json& l : table["unbound"])
         out += row({"-", "-", text(l["mac"]), text(l["ip"]), "-", "-", text(l["phase"]), "-"});
+    if (std::string refused = refused_summary(table); !refused.empty()) out += refused + "\n";
     return out;
 }
 

@@ -1,5 +1,8 @@
 #include "pxe/table.h"
 
+#include <fmt/chrono.h>
+#include <time.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -176,6 +179,26 @@ json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& lea
             {"nodes", rows},
             {"unbound", unbound},
             {"refused", refused_json(leases.refused, leases.last_refused)}};
+}
+
+std::string refused_summary(const json& table) {
+    const json& r = table.value("refused", json::object());
+    uint64_t count = r.value("count", uint64_t{0});
+    if (count == 0) return "";
+    std::string out = fmt::format("refused reports: {}", count);
+    const json& last = r.value("last", json::array());
+    if (last.is_array() && !last.empty() && last.back().is_object()) {
+        const json& e = last.back();
+        std::string when = "?";
+        try {
+            when = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                               fmt::gmtime(static_cast<time_t>(json_number(e, "time"))));
+        } catch (const fmt::format_error&) {
+        }
+        out += fmt::format(", the last from {} at {}: {}", json_string(e, "ip"), when,
+                           json_string(e, "detail"));
+    }
+    return out;
 }
 
 std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,

@@ -74,6 +74,10 @@ class DhcpLeaseTable {
 nlohmann::json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& leases,
                             double now);
 
+// One line on the reports pxe-report refused ("refused reports: 3, the last from 198.18.0.9 at
+// 2026-12-01T10:00:00Z: wrong token for node node2"), "" when there were none.
+std::string refused_summary(const nlohmann::json& table);
+
 // Binding by order, for nodes whose MAC is not configured: powered on one at a time, the node
 // powered on at `since` is the one whose MAC leased for the first time at or after `since` (a
 // MAC seen before is some other machine's). Returns the earliest such MAC that is not in

@@ -4,7 +4,7 @@
 # phases. Server and clients live in two network namespaces of this test joined by a veth pair
 # (198.18.0.0/15 addresses only), removed at exit.
 source "$(dirname "$0")/lib.sh"
-plan 41
+plan 60
 
 ID=$$
 NS_S=storkit-pxs-$ID NS_C=storkit-pxc-$ID
@@ -143,24 +143,61 @@ wait_lines "$STATE/events.jsonl" $((N + 3))
 expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 5)"'") | .active')" false \
     "a released lease is marked inactive"
 
-# --- install phases over HTTP (lighttpd runs pxe-report as CGI) -------------------------------
+# --- install phases over HTTP (lighttpd runs pxe-report as CGI): a node's own reports only ------
+# What prepare would have written: node02 (client 2) is to be installed, with its token, its
+# kickstart and a loader config.
+IP2=$(cat "$T/ip.c2")
+TOKEN=0123456789abcdef0123456789abcdef
+LOADER=$T/tftp/pxelinux.cfg/01-$(mac 2 | tr : -)
+mkdir -p "$T/tftp/pxelinux.cfg" "$STATE/ks"
+printf 'DEFAULT install\nLABEL install\n  KERNEL vmlinuz\n' >"$LOADER"
+echo "# kickstart of node02" >"$STATE/ks/node02.cfg"
+cat >"$STATE/installs.json" <<EOF
+{"nodes": {"node02": {"state": "install", "reason": "new", "token": "$TOKEN", "mac": "$(mac 2)",
+                      "ip": "$IP2", "since": 1, "boot_files": ["$LOADER"]}}}
+EOF
+ip -n "$NS_C" addr add "$(cat "$T/ip.c4")/24" dev c4
 for _ in $(seq 100); do ip netns exec "$NS_C" curl -s --max-time 1 -o /dev/null "http://$SRV:8080/" && break; sleep 0.05; done
-http() { ip netns exec "$NS_C" curl -s --max-time 5 --interface c2 -o "$T/body" -w '%{http_code}' "$@"; }
-expect_eq "$(http "http://$SRV:8080/storkit/report?phase=installing&detail=packages+50%25")" 200 \
-    "a phase report by GET is accepted"
+from() { # CLIENT CURL-ARGS...: the HTTP status of a request from that client's address
+    local c=$1
+    shift
+    ip netns exec "$NS_C" curl -s --max-time 5 --interface "$c" -o "$T/body" -w '%{http_code}' "$@"
+}
+post() { from "$1" --data "$2" "http://$SRV:8080/storkit/report"; }
+expect_eq "$(post c2 "node=node02&token=$TOKEN&phase=installing&detail=packages+50%25")" 200 \
+    "node02's report, with its token, from its address is accepted"
 expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 2)"'") | .phase + " " + .phase_detail')" \
-    "installing packages 50%" "it is tied to client 2 by its address"
-expect_eq "$(http --data "mac=$(mac 4)&phase=done" "http://$SRV:8080/storkit/report")" 200 \
-    "a phase report by POST with a MAC is accepted"
-expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 4)"'") | .phase')" done "it is kept for that MAC"
-expect_eq "$(http "http://$SRV:8080/storkit/report?phase=Not+Valid")" 400 "a bad phase gets 400"
+    "installing packages 50%" "it is recorded for node02's MAC"
+expect_eq "$(post c2 "node=node02&token=ffffffffffffffffffffffffffffffff&phase=failed")" 403 \
+    "a wrong token is refused (403)"
+expect_eq "$(cat "$T/body")" "refused: wrong token for node node02" "the answer says why"
+expect_eq "$(post c2 "mac=$(mac 2)&phase=failed")" 403 "a report without node and token is refused"
+expect_eq "$(post c2 "node=node09&token=$TOKEN&phase=failed")" 403 "a report for an unknown node is refused"
+expect_eq "$(post c4 "node=node02&token=$TOKEN&phase=failed")" 403 \
+    "node02's token from another machine's address is refused"
+expect_eq "$(cat "$T/body")" "refused: node node02 reports from its own address $IP2, not from $(cat "$T/ip.c4")" \
+    "the answer names both addresses"
+expect_eq "$(from c2 "http://$SRV:8080/storkit/report?phase=Not+Valid")" 400 "a bad phase gets 400"
 expect_match "$(cat "$T/body")" "phase" "the answer says what is wrong"
-ip -n "$NS_C" addr flush dev c2
-ip -n "$NS_C" addr add "$NET.200/24" dev c6
-expect_eq "$(ip netns exec "$NS_C" curl -s --max-time 5 --interface c6 -o /dev/null -w '%{http_code}' \
-    "http://$SRV:8080/storkit/report?phase=done")" 400 "a sender without a lease and no MAC gets 400"
+expect_eq "$(from c2 "http://$SRV:8080/storkit/report?ks=node02")" 200 "node02's kickstart goes to its own address"
+expect_eq "$(cat "$T/body")" "# kickstart of node02" "as prepare wrote it"
+expect_eq "$(from c4 "http://$SRV:8080/storkit/report?ks=node02")" 403 "and to no other address"
+expect_eq "$(leases .refused.count)/$(leases '.refused.last[-1].ip')" "6/$(cat "$T/ip.c4")" \
+    "every refusal is counted, with the sender"
+expect_match "$(grep -c 'refused:' "$T/lighttpd.log")" "^6$" "and logged in the server's error log"
+expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 2)"'") | .phase')" installing \
+    "no refused report changed node02's phase"
+
+# The hand-off: "finished" rewrites the node's loader config to boot the local disk at once.
+expect_eq "$(post c2 "node=node02&token=$TOKEN&phase=finished")" 200 "node02's finished report is accepted"
+expect_eq "$(cat "$T/body")" "recorded finished for node02; its next boot is from the local disk" \
+    "the answer says what happens next"
+expect_match "$(cat "$LOADER")" "LOCALBOOT 0" "node02's loader config now boots the local disk"
+expect_eq "$(jq -r .nodes.node02.state "$STATE/installs.json")" installed "the install book says installed"
+expect_eq "$(from c2 "http://$SRV:8080/storkit/report?ks=node02")" 403 "an installed node gets no kickstart"
+expect_eq "$(grep -c '"kind":"phase"' "$STATE/events.jsonl")/$(grep -c '"kind":"refused"' "$STATE/events.jsonl")" \
+    2/7 "the log holds the two good reports and the seven refusals"
 n_events=$(lines "$STATE/events.jsonl")
-expect_eq "$n_events" $((N + 5)) "only the two good reports went into the log"
 
 # --- the joined table: nodes.json (pxe-provision's node table) says which MAC is whose -------
 cat >"$STATE/nodes.json" <<EOF
@@ -171,13 +208,15 @@ EOF
 run pxe-report --state-dir "$STATE" --json table
 expect_eq "$RC" 0 "pxe-report table exits 0"
 expect_eq "$(json '.table.nodes[] | select(.name == "node02") | [.bmc, .mac, .ip, .phase] | join(" ")')" \
-    "198.19.0.12 $(mac 2) $(cat "$T/ip.c2") installing" "a node row joins BMC -> MAC -> DHCP address"
+    "198.19.0.12 $(mac 2) $(cat "$T/ip.c2") finished" "a node row joins BMC -> MAC -> DHCP address"
 expect_eq "$(json '.table.nodes[] | select(.name == "node03") | .ip')" null \
     "a node without a known MAC has no address yet"
 expect_eq "$(json '.table.unbound | length')" $((N - 2)) "the other leases stay unbound"
 run pxe-report --state-dir "$STATE" table
 expect_match "$(grep '^node01 ' <<<"$OUT")" "198.19.0.11 +$(mac 1) +$(cat "$T/ip.c1")" \
     "the text table shows node, BMC, MAC and address"
+expect_match "$OUT" "refused reports: 7, the last from $(cat "$T/ip.c2") at .*: kickstart of node02: installed" \
+    "and the refused reports"
 # The next event rewrites table.json with the node rows too.
 ip netns exec "$NS_C" env DIR="$T" busybox udhcpc -i c1 -n -q -t 5 -T 1 -s "$T/udhcpc.sh" \
     >>"$T/udhcpc.log" 2>&1
@@ -185,6 +224,16 @@ wait_lines "$STATE/events.jsonl" $((n_events + 1))
 expect_eq "$(jq -r '.nodes[0] | .name + " " + .ip' "$STATE/table.json")" "node01 $(cat "$T/ip.c1")" \
     "table.json, the monitor's copy, has the node rows"
 expect_eq "$(jq -r '.action' <(tail -1 "$STATE/events.jsonl"))" old "a renewal is an 'old' event"
+
+# --- the event log rotated or truncated: updates go on ------------------------------------------
+mv "$STATE/events.jsonl" "$STATE/events.jsonl.1"
+expect_rc 0 "an event after the log was rotated" pxe-report --state-dir "$STATE" add "$(mac 7)" 198.18.250.7 h7
+expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 7)"'") | .ip')" 198.18.250.7 \
+    "is in the lease table (the new log is read from its start)"
+: >"$STATE/events.jsonl"
+expect_rc 0 "an event after the log was truncated" pxe-report --state-dir "$STATE" add "$(mac 8)" 198.18.250.8 h8
+expect_eq "$(leases '.leases[] | select(.mac == "'"$(mac 8)"'") | .ip')/$(leases .applied_bytes)" \
+    "198.18.250.8/$(stat -c %s "$STATE/events.jsonl")" "is in the lease table too, which covers the new log"
 
 # --- many hook runs at once -----------------------------------------------------------------
 P=$T/parallel
