@@ -155,7 +155,9 @@ std::vector<std::string> BootRun::not_running(const std::vector<std::string>& na
     for (const std::string& name : names) {
         const InstallRecord* rec = book_.find(name);
         bool marked = rec && !rec->installed() && rec->reason == "reinstall";
-        if (marked || forced(name)) {
+        // Bound in this run: it was powered by this run and has no OS to lose yet.
+        bool ours = boot_.nodes[name].state == NodeBoot::kBound;
+        if (marked || ours || forced(name)) {
             out.push_back(name);
             continue;
         }
@@ -297,6 +299,9 @@ void BootRun::fill_report(bool acted) {
     std::map<std::string, std::vector<std::string>> by_state;
     json nodes = json::object();
     for (const auto& [name, r] : boot_.nodes) {
+        if (!opts_.only.empty() &&
+            std::find(opts_.only.begin(), opts_.only.end(), name) == opts_.only.end())
+            continue;
         by_state[to_string(r.state)].push_back(name);
         nodes[name] = {{"state", to_string(r.state)}, {"mac", r.mac}, {"error", r.error}};
     }

@@ -19,13 +19,13 @@
 namespace storkit {
 
 enum class NodeBoot {
-    kPending,  // not powered in this boot run yet
-    kWaiting,  // powered without a known MAC: waiting for its first lease
-    kBooted,   // powered with a known MAC: it installs now
-    kBound,    // its MAC was learned; needs prepare, then another power-on
-    kUnbound,  // no new lease within the bind timeout
-    kFailed,   // its BMC failed
-    kNoBmc,    // no BMC address known: cannot be powered
+    kPending,    // not powered in this boot run yet
+    kWaiting,    // powered without a known MAC: waiting for its first lease
+    kBooted,     // powered with a known MAC: it installs now
+    kBound,      // its MAC was learned; needs prepare, then another power-on
+    kUnbound,    // no new lease within the bind timeout
+    kFailed,     // its BMC failed
+    kNoBmc,      // no BMC address known: cannot be powered
     kInstalled,  // installed (the install book): never powered, unless boot --force names it
     kRunning,    // found on and not marked for install: not power-cycled (it may be running)
 };

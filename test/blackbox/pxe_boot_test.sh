@@ -5,7 +5,7 @@
 # DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
 # them, node 9 never asks for an address. The BMCs record every chassis command with its time.
 source "$(dirname "$0")/lib.sh"
-plan 54
+plan 68
 
 for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -158,10 +158,38 @@ reserved7=$(jq -r '.nodes.node7.ip' "$STATE/nodes.json")
 for _ in $(seq 100); do [ "$(tail -1 "$T/leases.n7")" = "$reserved7" ] && break; sleep 0.05; done
 expect_eq "$(tail -1 "$T/leases.n7")" "$reserved7" "this time node 7 got its reserved address"
 
+# --- installed nodes are never powered, running ones never cycled, unless asked ---------------
+cycles() { grep -c 'set power 1' "$BASE/bmc$1/node/events.log"; }
+expect_rc 0 "node1's install finished (recorded by root on the control machine)" \
+    pxe-report --state-dir "$STATE" phase "$(mac 1)" finished
+expect_eq "$(jq -r .nodes.node1.state "$STATE/installs.json")" installed "node1 is installed"
+c1=$(cycles 1) c2=$(cycles 2)
+run "${PP[@]}" boot --restart --json
+expect_eq "$RC/$(json .nodes.node1.state)/$(json .nodes.node2.state)" 1/installed/running \
+    "boot --restart: node1 stays installed, node2 (on, not marked) is running: exit 1"
+expect_eq "$(cycles 1)/$(cycles 2)" "$c1/$c2" "neither was power-cycled"
+expect_match "$(json .msg)" "needs attention: .*node2 \(running\)" "the message names the running nodes"
+run "${PP[@]}" boot --force node1 --json
+expect_eq "$(json .nodes.node1.state)/$(cycles 1)" "booted/$((c1 + 1))" \
+    "boot --force node1 powers it although it is installed"
+token2=$(jq -r .nodes.node2.token "$STATE/installs.json")
+run "${PP[@]}" reinstall node2 --json
+expect_eq "$RC/$(json .nodes.node2.state)/$(json '.reinstall | join(" ")')" 0/booted/node2 \
+    "reinstall node2: exit 0, booted"
+expect_eq "$(cycles 2)" "$((c2 + 1))" "node2 was power-cycled into PXE"
+new2=$(jq -r '.nodes.node2 | .state + " " + .reason + " " + .token' "$STATE/installs.json")
+expect_match "$new2" "^install reinstall [0-9a-f]{32}$" "the install book marks it for a reinstall"
+[ "${new2##* }" != "$token2" ] && pass "with a new token" || fail "with a new token" "$new2"
+expect_match "$(cat "$D/state/pxe/ks/node2.cfg")" "node=node2&token=${new2##* }" \
+    "its kickstart carries the new token"
+expect_rc 2 "reinstall of an unknown node is a usage error" "${PP[@]}" reinstall node42
+
 # --- one step at a time (cron) ---------------------------------------------------------------
 jq ".paths.state_dir = \"$T/state2\" | .power.interval_s = 600 |
     .nodes = {node1: .nodes.node1, node2: .nodes.node2, node3: .nodes.node3}" \
     "$T/base.json" >"$T/step.json"
+# Powered on above: off first, as nodes waiting for their first install are.
+expect_rc 0 "the step nodes are off" bmc-power --config "$T/step.json" off
 before=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')
 expect_rc 0 "boot --step" pxe-provision --config "$T/step.json" boot --step
 expect_eq "$(grep -c . <<<"$OUT")" 2 "one wave: two nodes"
@@ -195,6 +223,7 @@ expect_eq "$RC,$ERR" "1,pxe-provision: error: enroll other: BMC $NET.4 is node a
 run pxe-provision --config "$T/enr.json" enroll Bad_Name --bmc "$NET.7"
 expect_eq "$RC" 2 "a name that is not a DNS label is a usage error"
 expect_rc 0 "prepare the enrolled nodes" pxe-provision --config "$T/enr.json" prepare
+expect_rc 0 "they are off" bmc-power --config "$T/enr.json" off
 run pxe-provision --config "$T/enr.json" boot
 expect_eq "$(cut -d' ' -f1 <<<"$OUT" | tr '\n' ' ')" "zz-first aa-second " "boot powers them in enrollment order"
 done_testing
