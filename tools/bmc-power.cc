@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
         "IPMI 2.0 power control for many BMCs at once: status, on, off, soft, cycle, reset,\n"
         "a one-time PXE boot (pxe) or a PXE boot now (pxe-boot); or find the BMCs of a subnet\n"
         "(discover). Without --hosts: the nodes of the pxe-provision config. The password comes\n"
-        "from --password-file, the config's bmc.password_file or $STORKIT_IPMI_PASSWORD.";
+        "from --password-file, the node's password file in the config or\n"
+        "$STORKIT_IPMI_PASSWORD.";
     spec.default_config = storkit::kDefaultPxeConfig;
     spec.add_options = [&](CLI::App& app) {
         app.add_option("action", opts.action, storkit::power_action_names() + "|discover")
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
                        "BMCs: HOST[:PORT] entries with [a-b,c] ranges, comma separated");
         app.add_option("--nodes", opts.nodes,
                        "Without --hosts: only these nodes of the config (a,b or node[1-4])");
-        app.add_option("--user", opts.user, "IPMI user name (default: bmc.user, else admin)");
+        app.add_option("--user", opts.user,
+                       "IPMI user name (default: the node's in the config, else admin)");
         app.add_option("--password-file", opts.password_file,
                        "File whose first line is the password (no access for others)");
         app.add_option("--cipher-suite", opts.cipher_suite,

@@ -188,10 +188,11 @@ nlohmann::json BmcResult::to_json() const {
     return j;
 }
 
-Attempt power_attempt(PowerAction action, const PowerSettings& settings, BmcResult& r) {
+Attempt power_attempt(PowerAction action, const PowerSettings& settings, const IpmiLogin& login,
+                      BmcResult& r) {
     r.action = action;
     try {
-        IpmiSession session(r.host, settings.login);
+        IpmiSession session(r.host, login);
         if (r.power_sent && !power_action_info(action).repeat_safe)
             verify_action(session, action, settings, r);
         else
@@ -207,15 +208,21 @@ Attempt power_attempt(PowerAction action, const PowerSettings& settings, BmcResu
 }
 
 std::vector<BmcResult> power_fanout(const std::vector<std::string>& hosts, PowerAction action,
-                                    const PowerSettings& settings, const FanoutOptions& fanout) {
+                                    const PowerSettings& settings, const FanoutOptions& fanout,
+                                    const std::vector<IpmiLogin>& logins) {
+    if (!logins.empty() && logins.size() != hosts.size())
+        throw Error(
+            fmt::format("power_fanout: {} logins for {} hosts", logins.size(), hosts.size()));
     std::vector<BmcResult> results(hosts.size());
     for (size_t i = 0; i < hosts.size(); ++i) {
         results[i].host = hosts[i];
         results[i].action = action;
     }
-    std::vector<FanoutOutcome> outcomes = run_fanout(
-        hosts.size(), fanout,
-        [&](size_t i, int /*attempt*/) { return power_attempt(action, settings, results[i]); });
+    std::vector<FanoutOutcome> outcomes =
+        run_fanout(hosts.size(), fanout, [&](size_t i, int /*attempt*/) {
+            return power_attempt(action, settings, logins.empty() ? settings.login : logins[i],
+                                 results[i]);
+        });
     for (size_t i = 0; i < hosts.size(); ++i) {
         BmcResult& r = results[i];
         r.attempts = outcomes[i].attempts;

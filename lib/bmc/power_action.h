@@ -63,7 +63,7 @@ std::string power_action_names();
 std::string power_action_dry_run(PowerAction a, BootMode mode);
 
 struct PowerSettings {
-    IpmiLogin login;
+    IpmiLogin login;  // every BMC's, unless power_fanout is given one per BMC
     BootMode boot_mode = BootMode::kBios;
     // After a change, how long to keep reading the power state until it shows the expected one.
     std::chrono::milliseconds settle{10000};
@@ -91,12 +91,17 @@ struct BmcResult {
     nlohmann::json to_json() const;
 };
 
-// One attempt of `action` on `r.host`, filling `r`. A state-changing command whose answer was
-// lost is not sent again by a later attempt: that attempt only reads the state back.
-Attempt power_attempt(PowerAction action, const PowerSettings& settings, BmcResult& r);
+// One attempt of `action` on `r.host` with `login` (settings.login, or the host's own), filling
+// `r`. A state-changing command whose answer was lost is not sent again by a later attempt:
+// that attempt only reads the state back.
+Attempt power_attempt(PowerAction action, const PowerSettings& settings, const IpmiLogin& login,
+                      BmcResult& r);
 
 // `action` on every host through the fan-out engine; results in the order of `hosts`.
+// `logins` is empty (settings.login for every host) or holds one login per host, in the order
+// of `hosts`, for BMCs that do not share one.
 std::vector<BmcResult> power_fanout(const std::vector<std::string>& hosts, PowerAction action,
-                                    const PowerSettings& settings, const FanoutOptions& fanout);
+                                    const PowerSettings& settings, const FanoutOptions& fanout,
+                                    const std::vector<IpmiLogin>& logins = {});
 
 }  // namespace storkit

@@ -1,6 +1,7 @@
 #include "bmc/power_command.h"
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "bmc/discover.h"
@@ -38,6 +39,7 @@ BmcFleet load_config(const std::string& path, const BmcFleetLoader& load_fleet,
 struct Targets {
     std::vector<std::string> hosts;
     std::vector<std::string> names;   // parallel to hosts when they come from the config
+    std::vector<size_t> members;      // parallel to hosts: indexes into cfg->members
     std::vector<std::string> no_bmc;  // selected nodes without a BMC address
     std::optional<BmcFleet> cfg;
 };
@@ -56,7 +58,8 @@ Targets targets(const CommonOptions& common, const BmcPowerOptions& opts,
         opts.nodes.empty() ? std::vector<std::string>{} : expand_hosts(opts.nodes, 1);
     std::set<std::string> picked;
     for (std::string& w : wanted) w = w.substr(0, w.rfind(':'));  // no ports in node names
-    for (const BmcFleet::Member& n : t.cfg->members) {
+    for (size_t i = 0; i < t.cfg->members.size(); ++i) {
+        const BmcFleet::Member& n = t.cfg->members[i];
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), n.name) == wanted.end())
             continue;
         picked.insert(n.name);
@@ -66,6 +69,7 @@ Targets targets(const CommonOptions& common, const BmcPowerOptions& opts,
         }
         t.hosts.push_back(fmt::format("{}:{}", *n.bmc, opts.port));
         t.names.push_back(n.name);
+        t.members.push_back(i);
     }
     for (const std::string& w : wanted)
         if (!picked.count(w))
@@ -103,14 +107,12 @@ void bmc_discover_command(const CommonOptions& common, const BmcPowerOptions& op
     report.msg = fmt::format("{} BMCs answered in {}", found.size(), subnet.str());
 }
 
-// Command line first, then the config, then the defaults.
+// Command line first, then the config, then the defaults. The password is read for --hosts
+// only: the nodes of a config each get theirs (member_logins).
 PowerSettings power_settings(const BmcPowerOptions& opts, const std::optional<BmcFleet>& cfg) {
     PowerSettings s;
-    s.login.user = !opts.user.empty() ? opts.user : cfg ? cfg->user : "admin";
-    std::string file = !opts.password_file.empty() ? opts.password_file
-                       : cfg                       ? cfg->password_file
-                                                   : "";
-    s.login.password = load_secret(file, kIpmiPasswordEnv, "BMC password");
+    s.login.user = !opts.user.empty() ? opts.user : cfg && !cfg->user.empty() ? cfg->user : "admin";
+    if (!cfg) s.login.password = load_secret(opts.password_file, kIpmiPasswordEnv, "BMC password");
     s.login.cipher_suite = opts.cipher_suite >= 0 ? opts.cipher_suite : cfg ? cfg->cipher_suite : 3;
     if (!valid_cipher_suite(s.login.cipher_suite))
         throw ConfigError(
@@ -123,6 +125,40 @@ PowerSettings power_settings(const BmcPowerOptions& opts, const std::optional<Bm
     s.boot_mode = opts.efi || (cfg && cfg->efi) ? BootMode::kEfi : BootMode::kBios;
     s.settle = milliseconds(opts.settle_ms);
     return s;
+}
+
+// The login of each BMC of the config: --user and --password-file win, then the node's own
+// (which the config may give it through a group), then the fleet's. A password file is read
+// once however many nodes share it; one from the config is named by its key in a message.
+std::vector<IpmiLogin> member_logins(const BmcPowerOptions& opts, const Targets& t,
+                                     const IpmiLogin& base) {
+    const BmcFleet& fleet = *t.cfg;
+    std::map<std::string, std::string> passwords;  // file -> password
+    auto password = [&](const std::string& file, const std::string& key) -> const std::string& {
+        auto [it, fresh] = passwords.try_emplace(file);
+        if (!fresh) return it->second;
+        try {
+            return it->second = load_secret(file, kIpmiPasswordEnv, "BMC password");
+        } catch (const ConfigError& e) {
+            if (key.empty()) throw;
+            throw ConfigError(fmt::format("{}: key '{}': {}", fleet.source, key, e.what()));
+        }
+    };
+    std::vector<IpmiLogin> out;
+    out.reserve(t.members.size());
+    for (size_t i : t.members) {
+        const BmcFleet::Member& m = fleet.members[i];
+        IpmiLogin login = base;
+        if (opts.user.empty() && !m.user.empty()) login.user = m.user;
+        if (!opts.password_file.empty())
+            login.password = password(opts.password_file, "");
+        else if (!m.password_file.empty())
+            login.password = password(m.password_file, m.password_key);
+        else
+            login.password = password(fleet.password_file, fleet.password_key);
+        out.push_back(std::move(login));
+    }
+    return out;
 }
 
 }  // namespace
@@ -144,6 +180,8 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
     check_range("--settle-ms", opts.settle_ms, 0, 600000);
     Targets t = targets(common, opts, load_fleet);
     PowerSettings settings = power_settings(opts, t.cfg);
+    std::vector<IpmiLogin> logins;
+    if (t.cfg) logins = member_logins(opts, t, settings.login);
     FanoutOptions fanout;
     fanout.window = static_cast<size_t>(opts.window);
     fanout.retries = opts.retries >= 0 ? opts.retries : t.cfg ? t.cfg->retries : 1;
@@ -169,7 +207,7 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
     }
 
     log::info("{} on {} BMCs, {} at a time", opts.action, t.hosts.size(), fanout.window);
-    std::vector<BmcResult> results = power_fanout(t.hosts, *action, settings, fanout);
+    std::vector<BmcResult> results = power_fanout(t.hosts, *action, settings, fanout, logins);
     for (size_t i = 0; i < results.size(); ++i) {
         const BmcResult& r = results[i];
         nlohmann::json j = r.to_json();

@@ -32,17 +32,23 @@ struct BmcPowerOptions {
 };
 
 // What a fleet's config says of its BMCs, for runs without --hosts: the nodes with their BMC
-// addresses and the IPMI settings. pxe-provision's config is one (pxe/bmc_fleet.h).
+// addresses and logins, and the IPMI settings. pxe-provision's config is one (pxe/bmc_fleet.h).
 struct BmcFleet {
     struct Member {
         std::string name;
         std::optional<std::string> bmc;  // the BMC's address; none: the node has no BMC address
+        // The node's own login where the config gives it one (else the fleet's user and
+        // password_file), and the key of the config that names its password file, for messages.
+        std::string user;
+        std::string password_file;
+        std::string password_key;
     };
     std::string source;  // the config file, for messages
     std::vector<Member> members;
     std::string subnet;  // CIDR, for discover
     std::string user;
     std::string password_file;
+    std::string password_key;  // the key naming password_file, e.g. "bmc.password_file"
     int cipher_suite = 3;
     long timeout_ms = 5000;
     int retries = 1;
@@ -55,8 +61,10 @@ using BmcFleetLoader = std::function<BmcFleet(const std::string& path)>;
 // Prints one line per BMC (or the --json report) and fills `report`; a run where any BMC failed
 // ends failed (exit 1) with the failed BMCs named in the message. Without --hosts (and
 // --subnet for discover) the BMCs, credentials and IPMI settings come from the pxe-provision
-// config `common.config`, read by `load_fleet`. Throws ConfigError (2) for bad options, before
-// any BMC is contacted.
+// config `common.config`, read by `load_fleet`; each node logs in with its own user and
+// password file where the config gives it one, and --user and --password-file override them
+// all. Throws ConfigError (2) for bad options or a password that cannot be read, before any
+// BMC is contacted.
 void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
                        const BmcFleetLoader& load_fleet, Report& report);
 

@@ -1,5 +1,6 @@
 #include "pxe/boot_command.h"
 
+#include <map>
 #include <thread>
 
 #include "bmc/power_action.h"
@@ -107,6 +108,7 @@ class BootRun {
     std::vector<PlanEntry> nodes_;
     std::optional<PowerSettings> power_;
     InstallBook book_;
+    std::map<std::string, IpmiLogin> logins_;  // per node, read with power_
     int waves_ = 0;
 };
 
@@ -123,7 +125,7 @@ void BootRun::resume() {
 }
 
 void BootRun::load() {
-    Inventory inv = load_inventory(cfg_);
+    Inventory inv = load_power_inventory(cfg_);
     std::vector<std::string> known;
     for (const InventoryRow& n : inv.nodes) known.push_back(n.name);
     for (const std::string& name : opts_.force)
@@ -152,6 +154,7 @@ void BootRun::load() {
 
 std::vector<std::string> BootRun::not_running(const std::vector<std::string>& names) {
     std::vector<std::string> ask, hosts, out;
+    std::vector<IpmiLogin> logins;
     for (const std::string& name : names) {
         const InstallRecord* rec = book_.find(name);
         bool marked = rec && !rec->installed() && rec->reason == "reinstall";
@@ -163,13 +166,17 @@ std::vector<std::string> BootRun::not_running(const std::vector<std::string>& na
         }
         ask.push_back(name);
         for (const PlanEntry& n : nodes_)
-            if (n.name == name) hosts.push_back(n.bmc);
+            if (n.name == name) {
+                hosts.push_back(n.bmc);
+                logins.push_back(logins_.at(name));
+            }
     }
     if (ask.empty()) return out;
     FanoutOptions fanout;
     fanout.window = ask.size();
     fanout.retries = cfg_.bmc_retries;
-    std::vector<BmcResult> results = power_fanout(hosts, PowerAction::kStatus, *power_, fanout);
+    std::vector<BmcResult> results =
+        power_fanout(hosts, PowerAction::kStatus, *power_, fanout, logins);
     for (size_t i = 0; i < ask.size(); ++i) {
         const BmcResult& r = results[i];
         NodeBootRecord& rec = boot_.nodes[ask[i]];
@@ -192,21 +199,34 @@ std::vector<std::string> BootRun::not_running(const std::vector<std::string>& na
 }
 
 void BootRun::power(std::vector<std::string> names) {
-    if (!power_) power_ = pxe_power_settings(cfg_);
+    if (!power_) {
+        // Every node's password before the first BMC is asked: a bad password file stops the
+        // run before anything is powered.
+        std::vector<std::string> all;
+        for (const PlanEntry& n : nodes_) all.push_back(n.name);
+        std::vector<IpmiLogin> logins = pxe_node_logins(cfg_, all);
+        for (size_t i = 0; i < all.size(); ++i) logins_[all[i]] = std::move(logins[i]);
+        power_ = pxe_power_settings(cfg_);
+    }
     names = not_running(names);
     if (names.empty()) {
         save();
         return;
     }
     std::vector<std::string> hosts;
+    std::vector<IpmiLogin> logins;
     for (const std::string& name : names)
         for (const PlanEntry& n : nodes_)
-            if (n.name == name) hosts.push_back(n.bmc);
+            if (n.name == name) {
+                hosts.push_back(n.bmc);
+                logins.push_back(logins_.at(name));
+            }
     FanoutOptions fanout;
     fanout.window = names.size();
     fanout.retries = cfg_.bmc_retries;
     ++waves_;
-    std::vector<BmcResult> results = power_fanout(hosts, PowerAction::kPxeBoot, *power_, fanout);
+    std::vector<BmcResult> results =
+        power_fanout(hosts, PowerAction::kPxeBoot, *power_, fanout, logins);
     for (size_t i = 0; i < names.size(); ++i) {
         const BmcResult& r = results[i];
         NodeBootRecord& rec = boot_.nodes[names[i]];
@@ -329,7 +349,8 @@ void BootRun::run() {
 }  // namespace
 
 void pxe_boot_command(const CommonOptions& common, const BootOptions& opts, Report& report) {
-    BootRun run(common, opts, load_pxe_config(common.config), report);
+    // Powering needs neither the image nor the templates: prepare has used them.
+    BootRun run(common, opts, load_pxe_config(common.config, PxeConfigParts::kPower), report);
     run.run();
 }
 

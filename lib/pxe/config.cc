@@ -1,14 +1,12 @@
 #include "pxe/config.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "bmc/ipmi.h"
 #include "core/error.h"
-#include "core/statefile.h"
 #include "core/trust.h"
 #include "pxe/config_parts.h"
 
@@ -27,8 +25,8 @@ const std::vector<std::string>& builtin_template_vars() {
 
 namespace {
 
-constexpr std::string_view kRootKeys[] = {"bmc",  "data",    "server", "iso",     "paths",
-                                          "boot", "install", "power",  "monitor", "nodes"};
+constexpr std::string_view kRootKeys[] = {"bmc",     "data",  "server",  "iso",    "paths", "boot",
+                                          "install", "power", "monitor", "groups", "nodes"};
 constexpr std::string_view kBmcKeys[] = {"subnet",       "user",       "password_file",
                                          "cipher_suite", "timeout_ms", "retries"};
 constexpr std::string_view kDataKeys[] = {"subnet", "pool", "gateway", "dns", "domain", "lease_s"};
@@ -42,13 +40,15 @@ constexpr std::string_view kInstallKeys[] = {"template", "vars", "report"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
 constexpr std::string_view kMonitorKeys[] = {"dhcp_s",  "kickstart_s", "heartbeat_s", "install_s",
                                              "retries", "feedback",    "notify"};
-constexpr std::string_view kNodeKeys[] = {"bmc", "mac", "ip", "order"};
+constexpr std::string_view kGroupKeys[] = {"vars", "bmc_user", "bmc_password_file"};
+constexpr std::string_view kNodeKeys[] = {"bmc",   "mac",  "ip",       "order",
+                                          "group", "vars", "bmc_user", "bmc_password_file"};
 
 constexpr ConfigSection kSections[] = {
-    {"", kRootKeys},           {"bmc", kBmcKeys},         {"data", kDataKeys},
-    {"server", kServerKeys},   {"iso", kIsoKeys},         {"paths", kPathsKeys},
-    {"boot", kBootKeys},       {"install", kInstallKeys}, {"power", kPowerKeys},
-    {"monitor", kMonitorKeys}, {"nodes.NAME", kNodeKeys},
+    {"", kRootKeys},           {"bmc", kBmcKeys},           {"data", kDataKeys},
+    {"server", kServerKeys},   {"iso", kIsoKeys},           {"paths", kPathsKeys},
+    {"boot", kBootKeys},       {"install", kInstallKeys},   {"power", kPowerKeys},
+    {"monitor", kMonitorKeys}, {"groups.NAME", kGroupKeys}, {"nodes.NAME", kNodeKeys},
 };
 
 void load_bmc(PxeConfig& c, const ConfigNode& root) {
@@ -204,22 +204,16 @@ void load_paths(PxeConfig& c, const ConfigNode& root) {
                                      *served));
 }
 
+// install.vars and install.report; the template is read once every variable is known
+// (load_templates).
 void load_install(PxeConfig& c, const ConfigNode& root) {
-    c.var_names = builtin_template_vars();
     ConfigNode install = root.object("install");
     install.allow_only(kInstallKeys);
     ConfigNode vars = install.section("vars");
     for (const std::string& k : vars.keys()) {
-        bool name_ok = !k.empty() && std::all_of(k.begin(), k.end(), [](char ch) {
-            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-        });
-        if (!name_ok) vars.problem(k, "a variable name is letters, digits and _");
-        if (std::find(c.var_names.begin(), c.var_names.end(), k) != c.var_names.end()) {
-            vars.problem(k, "is a built-in variable; choose another name");
-            continue;
-        }
-        c.var_names.push_back(k);
-        c.var_values.push_back(vars.string(k));
+        size_t i = declare_var(c, vars, k);
+        std::string value = vars.string(k);
+        if (i != kNoVar) c.var_defaults[i - kBuiltinVarCount] = std::move(value);
     }
     std::string report = install.string_or("report", "kickstart");
     if (report == "kickstart")
@@ -232,45 +226,6 @@ void load_install(PxeConfig& c, const ConfigNode& root) {
         install.problem("report",
                         fmt::format("\"{}\": expected kickstart, preseed or none", report));
     c.template_path = abs_path(install, "template", "");
-    if (!install.ok("template")) return;
-    // What the template renders runs as root on every node it installs.
-    try {
-        if (::access(c.template_path.c_str(), F_OK) == 0)
-            require_root_only_writable(c.template_path, "install template");
-    } catch (const ConfigError& e) {
-        return install.problem("template", e);
-    }
-    std::optional<std::string> text;
-    try {
-        text = read_file(c.template_path);
-    } catch (const Error& e) {
-        return install.problem("template", e.what());
-    }
-    if (!text) return install.problem("template", fmt::format("{}: no such file", c.template_path));
-    try {
-        c.install_template = TextTemplate::compile(*text, c.var_names, c.template_path);
-    } catch (const ConfigError& e) {
-        install.problem("template", e.what());
-    }
-}
-
-void load_kernel_args(PxeConfig& c, const ConfigNode& boot) {
-    std::string args = boot.string("kernel_args");
-    if (!boot.ok("kernel_args")) return;
-    if (args.find('\n') != std::string::npos)
-        return boot.problem("kernel_args", "must be one line");
-    try {
-        c.kernel_args = TextTemplate::compile(args, c.var_names, "boot.kernel_args");
-    } catch (const ConfigError& e) {
-        return boot.problem("kernel_args", e.what());
-    }
-    // The arguments end up on one line of every loader config.
-    for (size_t i = 0; i < c.var_values.size(); ++i)
-        if (c.kernel_args->uses(kBuiltinVarCount + i) &&
-            c.var_values[i].find_first_of("\r\n") != std::string::npos)
-            boot.problem("kernel_args",
-                         fmt::format("uses install.vars.{}, which holds a line break",
-                                     c.var_names[kBuiltinVarCount + i]));
 }
 
 void load_boot(PxeConfig& c, const ConfigNode& root) {
@@ -285,6 +240,7 @@ void load_boot(PxeConfig& c, const ConfigNode& root) {
         c.firmware = Firmware::kUefi;
     else
         boot.problem("firmware", fmt::format("\"{}\": expected auto, bios or uefi", fw));
+    if (c.parts == PxeConfigParts::kPower) return;  // the firmware: power.boot_mode's default
     std::string loader = boot.string_or("loader", "ipxe");
     if (loader == "ipxe")
         c.loader = Loader::kIpxe;
@@ -292,9 +248,8 @@ void load_boot(PxeConfig& c, const ConfigNode& root) {
         c.loader = Loader::kNative;
     else
         boot.problem("loader", fmt::format("\"{}\": expected ipxe or native", loader));
-    if (boot.has("kernel_args"))
-        load_kernel_args(c, boot);
-    else if (!c.iso_kernel.empty())
+    // boot.kernel_args is compiled with the templates (load_templates).
+    if (!boot.has("kernel_args") && !c.iso_kernel.empty())
         boot.problem("kernel_args",
                      "required with iso.kernel: the installer's arguments are unknown");
 }
@@ -335,7 +290,7 @@ std::span<const ConfigSection> pxe_config_sections() {
     return kSections;
 }
 
-PxeConfig load_pxe_config(const std::string& path) {
+PxeConfig load_pxe_config(const std::string& path, PxeConfigParts parts) {
     ConfigFile file = ConfigFile::load(path);
     // The file names the hook dnsmasq runs as root: only root may be able to change it.
     require_root_only_writable(path, "config");
@@ -344,19 +299,27 @@ PxeConfig load_pxe_config(const std::string& path) {
     ConfigNode root = file.root(errors);
     root.allow_only(kRootKeys);
     PxeConfig c;
+    c.parts = parts;
+    bool all = parts == PxeConfigParts::kAll;
     std::error_code ec;
     c.path = std::filesystem::absolute(path, ec).lexically_normal().string();
     if (ec) c.path = path;
+    c.var_names = builtin_template_vars();
     load_bmc(c, root);
-    load_data(c, root);
-    load_server(c, root);
-    load_iso(c, root);
+    if (all) {
+        load_data(c, root);
+        load_server(c, root);
+        load_iso(c, root);
+    }
     load_paths(c, root);
-    load_install(c, root);
+    if (all) load_install(c, root);
     load_boot(c, root);
     load_power(c, root);
-    load_monitor(c, root);
+    if (all) load_monitor(c, root);
+    load_groups(c, root, kGroupKeys);
     load_nodes(c, root, kNodeKeys);
+    // The templates last: they may use any variable of install.vars, a group or a node.
+    if (all) load_templates(c, root);
     errors.checkpoint();
     return c;
 }

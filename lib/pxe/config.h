@@ -1,6 +1,7 @@
 // /etc/storkit/pxe.json: the BMC and data subnets, the control machine, the ISO to install,
-// where generated files go, how nodes boot, the install template and (optionally) the nodes.
-// Loading validates everything; every error names the file and the key path.
+// where generated files go, how nodes boot, the install template and (optionally) groups of
+// nodes and the nodes, each with its own template variables and BMC login. Loading validates
+// everything a command reads (PxeConfigParts); every error names the file and the key path.
 #pragma once
 
 #include <iterator>
@@ -88,8 +89,31 @@ static_assert(template_vars_in_order(), "kTemplateVars: one row per TemplateVar,
 // The names of kTemplateVars, in order.
 const std::vector<std::string>& builtin_template_vars();
 
+// What of pxe.json a command reads. kPower is what powering the nodes needs (bmc-power,
+// pxe-provision boot): the bmc, groups, nodes, paths and power sections and boot.firmware
+// (power.boot_mode's default). The other sections are neither read nor checked, so a missing
+// image or a broken install template does not keep anyone from powering nodes; node addresses
+// are not checked against the data network, and the template variables of groups and nodes
+// are not checked against the templates.
+enum class PxeConfigParts { kAll, kPower };
+
+// groups.NAME: settings its nodes (nodes.NAME.group) share.
+struct NodeGroup {
+    std::string name;
+    NodeSettings settings;
+};
+
+// Where a node's IPMI login comes from: its own keys, else its group's, else the bmc section.
+struct BmcLoginSource {
+    std::string user;
+    std::string password_file;
+    // The key naming password_file, for messages: e.g. "groups.rack1.bmc_password_file".
+    std::string password_key;
+};
+
 struct PxeConfig {
     std::string path;
+    PxeConfigParts parts = PxeConfigParts::kAll;  // what was read
 
     Subnet bmc_subnet;
     std::string bmc_user;
@@ -137,8 +161,12 @@ struct PxeConfig {
 
     std::string template_path;
     TextTemplate install_template;
-    std::vector<std::string> var_names;   // builtins, then install.vars keys
-    std::vector<std::string> var_values;  // values of install.vars (index - kBuiltinVarCount)
+    // Every variable a template may use: the builtins, then the keys of install.vars, then the
+    // variables only groups and nodes set (groups.NAME.vars, nodes.NAME.vars).
+    std::vector<std::string> var_names;
+    // install.vars, the values every node has unless its group or itself sets another, by
+    // index - kBuiltinVarCount; none: only groups or nodes set it.
+    std::vector<std::optional<std::string>> var_defaults;
     // install.report: the reporting snippets appended to every rendered install file.
     ReportSnippets report_snippets = ReportSnippets::kKickstart;
 
@@ -147,6 +175,7 @@ struct PxeConfig {
     std::string monitor_feedback;             // JSON lines; default <pxe state>/feedback.jsonl
     std::vector<std::string> monitor_notify;  // argv run per result; empty: none
 
+    std::vector<NodeGroup> groups;                // sorted by name
     std::optional<std::vector<NodeEntry>> nodes;  // sorted by name; absent: from the node table
 
     // <state_dir>/pxe: the node table, the file manifest, the image cache, the lock.
@@ -155,13 +184,20 @@ struct PxeConfig {
     std::string report_hook() const { return pxe_state() + "/report-hook"; }
     // Where the kickstarts are: outside the served roots; the CGI hands each to its node.
     std::string ks_dir() const { return pxe_state() + "/ks"; }
+    // The config's node `name`; nullptr when it has none of that name (or no nodes at all).
+    const NodeEntry* node(std::string_view name) const;
+    // The group `name`; nullptr when there is none (or `name` is empty).
+    const NodeGroup* group(std::string_view name) const;
+    // The IPMI login of node `name` (a node of the node table has the bmc section's).
+    BmcLoginSource bmc_login(std::string_view name) const;
     bool wants_bios() const { return firmware != Firmware::kUefi; }
     bool wants_uefi() const { return firmware != Firmware::kBios; }
 };
 
-// Reads and validates `path`. Throws one ConfigError listing every problem of the file, one per
-// line, each naming the file, the key path and the value.
-PxeConfig load_pxe_config(const std::string& path);
+// Reads and validates `path`, or the `parts` of it a command needs. Throws one ConfigError
+// listing every problem of what it read, one per line, each naming the file, the key path and
+// the value.
+PxeConfig load_pxe_config(const std::string& path, PxeConfigParts parts = PxeConfigParts::kAll);
 
 // Every object of pxe.json with the keys it allows: what loading checks and what
 // man/pxe-provision.1 documents.

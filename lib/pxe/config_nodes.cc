@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "pxe/config_parts.h"
@@ -31,12 +32,37 @@ struct SeenValues {
     std::unordered_map<uint64_t, size_t> macs, ips, bmcs;
 };
 
-NodeEntry load_node(const PxeConfig& c, const ConfigNode& root, const ConfigNode& n,
+// What a group or a node sets for its nodes besides addresses.
+NodeSettings load_settings(PxeConfig& c, const ConfigNode& n) {
+    NodeSettings s;
+    s.bmc_user = n.string_or("bmc_user", "");
+    // Read by the power commands only, never by prepare.
+    if (n.has("bmc_password_file")) s.bmc_password_file = abs_path(n, "bmc_password_file", "");
+    s.vars = load_vars(c, n);
+    return s;
+}
+
+std::string group_names(const PxeConfig& c) {
+    std::vector<std::string_view> names;
+    for (const NodeGroup& g : c.groups) names.push_back(g.name);
+    return names.empty() ? "there are none" : fmt::format("known: {}", fmt::join(names, ", "));
+}
+
+NodeEntry load_node(PxeConfig& c, const ConfigNode& root, const ConfigNode& n,
                     const std::string& name, std::span<const std::string_view> keys,
                     SeenValues& seen) {
     n.allow_only(keys);
     NodeEntry spec;
     spec.name = name;
+    if (n.has("group")) {
+        spec.group = n.string("group");
+        if (n.ok("group") && !c.group(spec.group) && root.ok("groups"))
+            n.problem("group",
+                      fmt::format("\"{}\" is no group of groups ({})", spec.group, group_names(c)));
+    }
+    spec.settings = load_settings(c, n);
+    // The data network is read for every command but bmc-power and boot (PxeConfigParts).
+    bool data = c.parts == PxeConfigParts::kAll;
     if (n.has("bmc")) {
         spec.bmc = address(n, "bmc");
         if (root.ok("bmc.subnet")) require_host(n, "bmc", *spec.bmc, c.bmc_subnet, "bmc.subnet");
@@ -52,9 +78,10 @@ NodeEntry load_node(const PxeConfig& c, const ConfigNode& root, const ConfigNode
     if (n.has("order")) spec.order = n.integer_or("order", 0, 1, 1000000);
     if (n.has("ip")) {
         spec.ip = address(n, "ip");
-        if (root.ok("data.subnet")) require_host(n, "ip", *spec.ip, c.data_subnet, "data.subnet");
-        bool is_server = root.ok("server.address") && *spec.ip == c.server;
-        bool is_gateway = root.ok("data.gateway") && c.gateway && *spec.ip == *c.gateway;
+        if (data && root.ok("data.subnet"))
+            require_host(n, "ip", *spec.ip, c.data_subnet, "data.subnet");
+        bool is_server = data && root.ok("server.address") && *spec.ip == c.server;
+        bool is_gateway = data && root.ok("data.gateway") && c.gateway && *spec.ip == *c.gateway;
         if (is_server || is_gateway)
             n.problem("ip", fmt::format("{} is the server's address or the gateway",
                                         ipv4_string(*spec.ip)));
@@ -64,6 +91,19 @@ NodeEntry load_node(const PxeConfig& c, const ConfigNode& root, const ConfigNode
 }
 
 }  // namespace
+
+void load_groups(PxeConfig& c, const ConfigNode& root, std::span<const std::string_view> keys) {
+    if (!root.has("groups")) return;
+    ConfigNode groups = root.object("groups");
+    for (const std::string& name : groups.keys()) {  // sorted
+        ConfigNode g = groups.object(name);
+        g.allow_only(keys);
+        if (!valid_node_name(name))
+            groups.problem(name,
+                           "a group name is a DNS label: a-z, 0-9 and -, at most 63 characters");
+        c.groups.push_back({name, load_settings(c, g)});
+    }
+}
 
 void load_nodes(PxeConfig& c, const ConfigNode& root, std::span<const std::string_view> keys) {
     if (!root.has("nodes")) return;
@@ -85,3 +125,35 @@ void load_nodes(PxeConfig& c, const ConfigNode& root, std::span<const std::strin
 }
 
 }  // namespace storkit::pxe_config
+
+namespace storkit {
+
+const NodeEntry* PxeConfig::node(std::string_view name) const {
+    if (!nodes) return nullptr;
+    auto it = std::lower_bound(nodes->begin(), nodes->end(), name,
+                               [](const NodeEntry& n, std::string_view v) { return n.name < v; });
+    return it != nodes->end() && it->name == name ? &*it : nullptr;
+}
+
+const NodeGroup* PxeConfig::group(std::string_view name) const {
+    auto it = std::lower_bound(groups.begin(), groups.end(), name,
+                               [](const NodeGroup& g, std::string_view v) { return g.name < v; });
+    return it != groups.end() && it->name == name ? &*it : nullptr;
+}
+
+BmcLoginSource PxeConfig::bmc_login(std::string_view name) const {
+    BmcLoginSource login{bmc_user, bmc_password_file, "bmc.password_file"};
+    const NodeEntry* n = node(name);
+    if (!n) return login;
+    auto take = [&login](const NodeSettings& s, const std::string& key) {
+        if (!s.bmc_user.empty()) login.user = s.bmc_user;
+        if (s.bmc_password_file.empty()) return;
+        login.password_file = s.bmc_password_file;
+        login.password_key = key + ".bmc_password_file";
+    };
+    if (const NodeGroup* g = group(n->group)) take(g->settings, "groups." + g->name);
+    take(n->settings, "nodes." + n->name);
+    return login;
+}
+
+}  // namespace storkit

@@ -33,8 +33,26 @@ bool inside(const std::string& path, const std::string& dir);
 void require_host(const ConfigNode& n, const std::string& key, Ipv4 addr, const Subnet& s,
                   const std::string& subnet_key);
 
+// Reads the `groups` section into c.groups (nothing when absent); each group allows `keys`.
+void load_groups(PxeConfig& c, const ConfigNode& root, std::span<const std::string_view> keys);
+
 // Reads the `nodes` section into c.nodes (nothing when absent); each node allows `keys`. The
-// networks, the server and the gateway are read already.
+// networks, the server, the gateway (for c.parts kAll) and the groups are read already.
 void load_nodes(PxeConfig& c, const ConfigNode& root, std::span<const std::string_view> keys);
+
+inline constexpr size_t kNoVar = static_cast<size_t>(-1);
+
+// Adds the template variable `key` of the object `vars` (install.vars, or a group's or a
+// node's vars) to c.var_names unless it is there already, and returns its index. A name that
+// is not letters, digits and _ is a problem; a built-in name is one too, and gives kNoVar.
+size_t declare_var(PxeConfig& c, const ConfigNode& vars, const std::string& key);
+
+// The `vars` object of a group or a node (`owner`), declaring each variable.
+TemplateValues load_vars(PxeConfig& c, const ConfigNode& owner);
+
+// Reads install.template and compiles it and boot.kernel_args with every variable known; then
+// checks that each node has a value for every variable they use, and that no value that
+// boot.kernel_args uses holds a line break.
+void load_templates(PxeConfig& c, const ConfigNode& root);
 
 }  // namespace storkit::pxe_config

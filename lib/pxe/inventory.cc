@@ -42,7 +42,7 @@ class PoolCursor {
 
 }  // namespace
 
-Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& table) {
+Inventory inventory_nodes(const PxeConfig& cfg, const std::vector<NodeEntry>& table) {
     std::unordered_map<std::string, const NodeEntry*> previous;
     previous.reserve(table.size());
     for (const NodeEntry& t : table) previous.emplace(t.name, &t);
@@ -50,15 +50,9 @@ Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& ta
 
     Inventory inv;
     inv.nodes.reserve(specs.size());
-    std::unordered_set<Ipv4> taken{cfg.server};
-    if (cfg.gateway) taken.insert(*cfg.gateway);
     std::unordered_set<std::string> macs;
     for (const NodeEntry& s : specs)
-        if (cfg.nodes && s.ip) taken.insert(*s.ip);
-    for (const NodeEntry& s : specs)
         if (cfg.nodes && !s.mac.empty()) macs.insert(s.mac);
-
-    std::vector<InventoryRow*> unassigned;
     for (const NodeEntry& s : specs) {
         InventoryRow n{s.name, s.bmc, s.mac, 0, s.enrolled_at, s.order};
         auto prev = previous.find(s.name);
@@ -82,6 +76,19 @@ Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& ta
         if (cfg.nodes && s.ip) n.ip = *s.ip;
         inv.nodes.push_back(std::move(n));
     }
+    return inv;
+}
+
+Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& table) {
+    std::unordered_map<std::string, const NodeEntry*> previous;
+    previous.reserve(table.size());
+    for (const NodeEntry& t : table) previous.emplace(t.name, &t);
+    Inventory inv = inventory_nodes(cfg, table);
+    std::unordered_set<Ipv4> taken{cfg.server};
+    if (cfg.gateway) taken.insert(*cfg.gateway);
+    for (const InventoryRow& n : inv.nodes)
+        if (n.ip != 0) taken.insert(n.ip);  // the config's fixed addresses
+    std::vector<InventoryRow*> unassigned;
     for (InventoryRow& n : inv.nodes)
         if (n.ip == 0) unassigned.push_back(&n);
     // Stable order: BMC address (nodes without one last), then name.

@@ -34,6 +34,10 @@ struct Inventory {
 // the pool has too few addresses.
 Inventory build_inventory(const PxeConfig& cfg, const std::vector<NodeEntry>& table);
 
+// The same nodes with their MACs, without pool addresses (a node's ip is the config's, else 0):
+// what powering them needs, from a config read without its data network.
+Inventory inventory_nodes(const PxeConfig& cfg, const std::vector<NodeEntry>& table);
+
 // The order in which nodes are powered on: the config's nodes.NAME.order first (ascending),
 // then by enrollment time (pxe-provision enroll: the order in which their configs arrived),
 // then the rest by name. Indexes into `nodes`.

@@ -91,7 +91,8 @@ bool Tick::retry(const json& table, const MonitorEvent& e, Watch& w) {
     std::string host = row_bmc(table, e.node);
     if (host.empty()) return false;
     if (!power_) power_ = pxe_power_settings(cfg_);
-    std::vector<BmcResult> r = power_fanout({host}, PowerAction::kPxeBoot, *power_, {});
+    std::vector<BmcResult> r =
+        power_fanout({host}, PowerAction::kPxeBoot, *power_, {}, pxe_node_logins(cfg_, {e.node}));
     if (!r[0].ok) {
         log::warn("{}: power-cycle for a retry failed: {}", e.node, r[0].error);
         return false;

@@ -9,11 +9,23 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/netaddr.h"
 
 namespace storkit {
+
+// Values of template variables: (index into PxeConfig::var_names, value), in index order.
+using TemplateValues = std::vector<std::pair<size_t, std::string>>;
+
+// What the config sets for a node (nodes.NAME) or a group of nodes (groups.NAME) besides
+// addresses: its IPMI login and template variables. The node table holds none of it.
+struct NodeSettings {
+    std::string bmc_user;           // empty: the group's, else bmc.user
+    std::string bmc_password_file;  // empty: the group's, else bmc.password_file
+    TemplateValues vars;            // over the group's, over install.vars
+};
 
 // A node as the config or the node table names it; what is absent is learned or assigned later.
 struct NodeEntry {
@@ -23,6 +35,8 @@ struct NodeEntry {
     std::optional<Ipv4> ip;
     double enrolled_at = 0;  // when `pxe-provision enroll` added it (0: never enrolled)
     long order = 0;          // nodes.NAME.order in the config (0: none)
+    std::string group = {};  // nodes.NAME.group in the config (empty: none)
+    NodeSettings settings = {};
 };
 
 // Whether `name` can be a node name: a DNS label of lower-case letters, digits and hyphens.

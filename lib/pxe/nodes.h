@@ -20,6 +20,11 @@ inline Inventory load_inventory(const PxeConfig& cfg) {
     return build_inventory(cfg, read_node_table(node_table_path(cfg.pxe_state())));
 }
 
+// The nodes with their BMCs and learned MACs, without pool addresses: for powering them.
+inline Inventory load_power_inventory(const PxeConfig& cfg) {
+    return inventory_nodes(cfg, read_node_table(node_table_path(cfg.pxe_state())));
+}
+
 // The lock that guards the node table while it is read and rewritten (none for a dry run, which
 // writes nothing). Throws LockedError (exit 75) while another run holds it.
 inline std::optional<FileLock> lock_node_table(const PxeConfig& cfg, bool dry_run) {

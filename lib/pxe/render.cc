@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "pxe/iso.h"
@@ -63,8 +64,8 @@ class NodeValues {
         base_[kVarInitrdUrl] = images + "/" + image.boot.initrd;
         base_[kVarVersion] = cfg.iso_version;
         base_[kVarImageSha256] = image.sha256;
-        for (size_t i = 0; i < cfg.var_values.size(); ++i)
-            base_[kBuiltinVarCount + i] = cfg.var_values[i];
+        for (size_t i = 0; i < cfg.var_defaults.size(); ++i)
+            base_[kBuiltinVarCount + i] = cfg.var_defaults[i].value_or("");
         views_.assign(base_.begin(), base_.end());
     }
 
@@ -80,6 +81,14 @@ class NodeValues {
         views_[kVarMac] = n.mac;
         views_[kVarBmc] = bmc_;
         views_[kVarKsUrl] = ks_url_;
+        // install.vars, then the node's group's vars, then its own (loading made sure that
+        // every variable a template uses has a value for each node).
+        std::copy(base_.begin() + kBuiltinVarCount, base_.end(), views_.begin() + kBuiltinVarCount);
+        if (const NodeEntry* e = cfg_.node(n.name)) {
+            if (const NodeGroup* g = cfg_.group(e->group))
+                for (const auto& [i, value] : g->settings.vars) views_[i] = value;
+            for (const auto& [i, value] : e->settings.vars) views_[i] = value;
+        }
         return views_;
     }
 

@@ -4,7 +4,7 @@
 # Each simulated node records every chassis command with a timestamp (scripts/testbed/bmc-sim),
 # so the checks look at what the BMCs really saw, not only at what bmc-power says.
 source "$(dirname "$0")/lib.sh"
-plan 79
+plan 91
 
 SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
 export BASE=$T/bmc PORT=623 SILENT=1 WRONG_PASSWORD=21
@@ -233,6 +233,66 @@ expect_eq "$(json '.bmcs[0].name, .bmcs[20].name' | tr '\n' ' ')" "node002 node0
 expect_eq "$(json '[.bmcs[] | select(.ipmi_v20)] | length')" 21 "every BMC offers IPMI 2.0"
 run bmc-power --subnet "$NET.0/24" --timeout-ms 1000 discover
 expect_eq "$(sed -n 2p <<<"$OUT")" "node003 $NET.3:$PORT" "discover prints name and host:port"
+
+# --- the nodes of a pxe-provision config, each with its own login -----------------------------
+# Power control reads only what it needs: this config's image is missing and its install
+# template broken (prepare would refuse both), and yet its nodes answer. The bmc section's
+# password is wrong for every BMC: n02 and n03 log in with their group's password file, n21
+# (whose BMC has another password than all the others) with its own.
+(umask 077 && echo wrong-default >"$T/default.pw" && echo not-secret >"$T/n21.pw" &&
+    echo wrong >"$T/n03.pw")
+printf 'host {{name}} {{no_such_variable}\n' >"$T/broken.in"
+cat >"$T/pxe.json" <<EOF
+{
+  "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/default.pw",
+          "timeout_ms": 2000, "retries": 0},
+  "data": {"subnet": "198.18.201.0/24", "pool": "198.18.201.100-198.18.201.150"},
+  "server": {"interface": "lo", "address": "198.18.201.1"},
+  "iso": {"repository": "$T/no-repository", "version": "gone-1"},
+  "paths": {"state_dir": "$T/pxe-state"},
+  "install": {"template": "$T/broken.in"},
+  "groups": {"rack-a": {"bmc_password_file": "$PW"}},
+  "nodes": {"n02": {"bmc": "$NET.2", "group": "rack-a"}, "n03": {"bmc": "$NET.3", "group": "rack-a"},
+            "n21": {"bmc": "$NET.21", "bmc_password_file": "$T/n21.pw"}}
+}
+EOF
+CFG=$T/pxe.json
+on_off() { sed 's/^1$/on/; s/^0$/off/'; }
+run bmc-power --config "$CFG" --json status
+record
+expect_eq "$RC" 0 "a config without its image and with a broken template still powers its nodes"
+expect_eq "$(json '[.bmcs[] | select(.ok) | .node] | join(" ")')" "n02 n03 n21" \
+    "every node answers, n21 with its own password, the others with their group's"
+expect_eq "$(json '[.bmcs[] | .power] | join(" ")')" \
+    "$(power 2 | on_off) $(power 3 | on_off) $(power 21 | on_off)" \
+    "each reads the power state its BMC has"
+bootdev21=$(bootdev 21)
+run bmc-power --config "$CFG" --nodes n21 pxe
+record
+expect_eq "$RC/$bootdev21/$(bootdev 21)" "0/default/pxe" "n21's own login changes its BMC's state"
+# A wrong password in one node's own file fails that node alone.
+jq ".nodes.n03.bmc_password_file = \"$T/n03.pw\"" "$CFG" >"$T/pxe-n03.json"
+run bmc-power --config "$T/pxe-n03.json" --json status
+record
+expect_eq "$RC/$(json '[.bmcs[] | select(.ok) | .node] | join(" ")')" "1/n02 n21" \
+    "a wrong password in n03's file fails n03 alone"
+expect_match "$(json '.bmcs[] | select(.node == "n03") | .error')" "password" \
+    "n03's error says password"
+expect_match "$(json .msg)" "^status: 1 of 3 BMCs failed: n03 $NET.3:$PORT \(" "the message names n03"
+# The command line wins over every node's login: then n21's BMC refuses it.
+run bmc-power --config "$CFG" --password-file "$PW" --json status
+record
+expect_eq "$RC/$(json '[.bmcs[] | select(.ok | not) | .node] | join(" ")')" "1/n21" \
+    "--password-file overrides the nodes' and groups' password files"
+# What power control reads is checked: file and key named, exit 2.
+jq '.nodes.n02.group = "rack-b"' "$CFG" >"$T/pxe-bad.json"
+expect_rc 2 "an unknown group is a config error" bmc-power --config "$T/pxe-bad.json" status
+expect_eq "$ERR" "bmc-power: error: $T/pxe-bad.json: key 'nodes.n02.group': \"rack-b\" is no group of groups (known: rack-a)" \
+    "the error names the file and the key"
+chmod 644 "$T/n21.pw"
+expect_rc 2 "a node's password file others can read is refused" bmc-power --config "$CFG" status
+expect_match "$ERR" "$CFG: key 'nodes.n21.bmc_password_file': BMC password file $T/n21.pw: mode 0644" \
+    "the refusal names the key, the file and its mode"
 
 # --- the dead BMC comes back ------------------------------------------------------------------
 "$SIM" cont 1

@@ -5,7 +5,7 @@
 # DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
 # them, node 9 never asks for an address. The BMCs record every chassis command with its time.
 source "$(dirname "$0")/lib.sh"
-plan 68
+plan 69
 
 for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -185,14 +185,24 @@ expect_match "$(cat "$D/state/pxe/ks/node2.cfg")" "node=node2&token=${new2##* }"
 expect_rc 2 "reinstall of an unknown node is a usage error" "${PP[@]}" reinstall node42
 
 # --- one step at a time (cron) ---------------------------------------------------------------
-jq ".paths.state_dir = \"$T/state2\" | .power.interval_s = 600 |
-    .nodes = {node1: .nodes.node1, node2: .nodes.node2, node3: .nodes.node3}" \
+# boot reads only what powering needs: the image is gone and the template broken here (prepare
+# has used them). The bmc section's password is wrong: node 1 logs in with its group's password
+# file, node 2 with its own.
+(umask 077 && echo wrong >"$T/wrong.pw")
+printf 'url {{repo_url\n' >"$T/broken.in"
+jq ".paths.state_dir = \"$T/state2\" | .power.interval_s = 600 | .iso.version = \"gone\" |
+    .install.template = \"$T/broken.in\" | .bmc.password_file = \"$T/wrong.pw\" |
+    .groups = {rack1: {bmc_password_file: \"$T/bmc.pw\"}} |
+    .nodes = {node1: (.nodes.node1 + {group: \"rack1\"}),
+              node2: (.nodes.node2 + {bmc_password_file: \"$T/bmc.pw\"}), node3: .nodes.node3}" \
     "$T/base.json" >"$T/step.json"
 # Powered on above: off first, as nodes waiting for their first install are.
-expect_rc 0 "the step nodes are off" bmc-power --config "$T/step.json" off
+expect_rc 0 "the step nodes are off" bmc-power --config "$CFG" --nodes "node[1-3]" off
 before=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')
 expect_rc 0 "boot --step" pxe-provision --config "$T/step.json" boot --step
 expect_eq "$(grep -c . <<<"$OUT")" 2 "one wave: two nodes"
+expect_eq "$(jq -r '[.nodes.node1.state, .nodes.node2.state] | join(" ")' "$T/state2/pxe/boot.json")" \
+    "booted booted" "nodes 1 and 2 logged in with their group's and their own password file"
 expect_rc 0 "boot --step again, before the interval" pxe-provision --config "$T/step.json" boot --step
 expect_eq "$OUT" "" "nothing is due yet"
 after=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')

@@ -1,6 +1,7 @@
 #include "pxe/config.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "core/error.h"
 #include "man_page.h"
@@ -30,7 +31,7 @@ TEST_CASE("a valid pxe.json loads with its defaults") {
     CHECK((*c.nodes)[1].mac == "52:54:00:00:00:02");
     CHECK(ipv4_string(*(*c.nodes)[1].ip) == "198.18.0.50");
     CHECK(c.var_names.back() == "tz");
-    CHECK(c.var_values.back() == "UTC");
+    CHECK(c.var_defaults.back() == "UTC");
 }
 
 TEST_CASE("without nodes the config is valid: nodes come from the node table") {
@@ -184,6 +185,178 @@ TEST_CASE("bad configs name the key and the value") {
         f.config["data"]["dns"] = json::array({"198.18.0.1", "ns1"});
         CHECK_THROWS_WITH(f.load(), Contains("'data.dns': \"ns1\" is not an IPv4 address"));
     }
+}
+
+// groups.NAME and nodes.NAME set template variables and BMC logins: node over group over
+// install.vars and the bmc section.
+TEST_CASE("per-node data: template variables, groups and BMC logins") {
+    test::PxeFixture f;
+    test::write_text(f.dir.path + "/ks.in", "{{name}} {{tz}} {{disk}} {{role}}\n");
+    f.config["install"]["vars"] = {{"tz", "UTC"}, {"disk", "sda"}};
+    f.config["groups"] = {{"rack2",
+                           {{"vars", {{"disk", "nvme0n1"}, {"role", "osd"}}},
+                            {"bmc_user", "rackop"},
+                            {"bmc_password_file", f.dir.path + "/rack2.pw"}}},
+                          {"spare", {{"vars", {{"role", "spare"}}}}}};
+    f.config["nodes"]["n1"]["group"] = "rack2";
+    f.config["nodes"]["n1"]["vars"] = {{"disk", "sdb"}};
+    f.config["nodes"]["n1"]["bmc_password_file"] = f.dir.path + "/n1.pw";
+    f.config["nodes"]["n2"]["group"] = "spare";
+    f.config["nodes"]["n2"]["bmc_user"] = "n2op";
+    PxeConfig c = f.load();
+
+    // Every variable any of them sets is known to the templates; only install.vars has defaults.
+    std::vector<std::string> extra(c.var_names.begin() + kBuiltinVarCount, c.var_names.end());
+    CHECK(extra == std::vector<std::string>{"disk", "tz", "role"});
+    CHECK(c.var_defaults == std::vector<std::optional<std::string>>{"sda", "UTC", std::nullopt});
+    REQUIRE(c.groups.size() == 2);
+    CHECK(c.group("rack2")->settings.vars ==
+          TemplateValues{{kBuiltinVarCount, "nvme0n1"}, {kBuiltinVarCount + 2, "osd"}});
+    CHECK(c.group("nope") == nullptr);
+    CHECK(c.node("n1")->group == "rack2");
+    CHECK(c.node("n1")->settings.vars == TemplateValues{{kBuiltinVarCount, "sdb"}});
+    CHECK(c.node("n3") == nullptr);
+
+    // n1: its own password file, its group's user.
+    BmcLoginSource n1 = c.bmc_login("n1");
+    CHECK(n1.user == "rackop");
+    CHECK(n1.password_file == f.dir.path + "/n1.pw");
+    CHECK(n1.password_key == "nodes.n1.bmc_password_file");
+    // n2: its own user; its group has no login, so bmc.password_file.
+    BmcLoginSource n2 = c.bmc_login("n2");
+    CHECK(n2.user == "n2op");
+    CHECK(n2.password_file == f.dir.path + "/bmc.pw");
+    CHECK(n2.password_key == "bmc.password_file");
+    // A node of the node table only: the bmc section.
+    CHECK(c.bmc_login("n9").user == "admin");
+
+    // The group's password file when the node has none of its own.
+    f.config["nodes"]["n1"].erase("bmc_password_file");
+    BmcLoginSource from_group = f.load().bmc_login("n1");
+    CHECK(from_group.password_file == f.dir.path + "/rack2.pw");
+    CHECK(from_group.password_key == "groups.rack2.bmc_password_file");
+}
+
+TEST_CASE("per-node data: what is wrong names the node or group and the variable") {
+    test::PxeFixture f;
+    std::string file = f.config_path() + ": key ";
+    f.config["groups"] = {{"rack2", {{"vars", {{"disk", "nvme0n1"}}}}}};
+    SECTION("an unknown group") {
+        f.config["nodes"]["n1"]["group"] = "rack9";
+        CHECK_THROWS_WITH(
+            f.load(), file + "'nodes.n1.group': \"rack9\" is no group of groups (known: rack2)");
+        f.config.erase("groups");
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n1.group': \"rack9\" is no group of groups "
+                                        "(there are none)");
+    }
+    SECTION("a node's or a group's variable may not shadow a built-in one") {
+        f.config["nodes"]["n1"]["vars"] = {{"ip", "198.18.0.9"}};
+        f.config["groups"]["rack2"]["vars"]["hostname"] = "x";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'groups.rack2.vars.hostname': is a built-in variable; "
+                                        "choose another name\n" +
+                                        file +
+                                        "'nodes.n1.vars.ip': is a built-in variable; choose "
+                                        "another name");
+    }
+    SECTION("a variable name that is not letters, digits and _") {
+        f.config["nodes"]["n2"]["vars"] = {{"boot-disk", "sda"}};
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n2.vars.boot-disk': a variable name is "
+                                        "letters, digits and _");
+    }
+    SECTION("a variable that is no string") {
+        f.config["nodes"]["n2"]["vars"] = {{"disk", 3}};
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n2.vars.disk': expected a non-empty string, "
+                                        "got the number 3");
+    }
+    SECTION("a node without a value for a variable the template uses") {
+        test::write_text(f.dir.path + "/ks.in", "{{name}} {{disk}}\n");
+        f.config["nodes"]["n1"]["group"] = "rack2";  // n1 has it from its group, n2 has none
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n2.vars.disk': missing: the install template "
+                                        "uses {{disk}}; set it here, in the vars of a group or "
+                                        "in install.vars");
+        f.config["groups"]["empty"] = json::object();
+        f.config["nodes"]["n2"]["group"] = "empty";
+        f.config["boot"] = {{"kernel_args", "root={{disk}}"}};
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n2.vars.disk': missing: the install template "
+                                        "and boot.kernel_args use {{disk}}; set it here, in "
+                                        "groups.empty.vars or in install.vars");
+        f.config["install"]["vars"]["disk"] = "sda";  // a default for every node
+        CHECK_NOTHROW(f.load());
+    }
+    SECTION("without nodes, a variable only groups set has no value for the table's nodes") {
+        test::write_text(f.dir.path + "/ks.in", "{{name}} {{disk}}\n");
+        f.config.erase("nodes");
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'install.vars': the install template uses {{disk}}, "
+                                        "which only groups or nodes set: the nodes of the node "
+                                        "table (the config names none) need it here");
+    }
+    SECTION("a line break in a value the kernel arguments use") {
+        f.config["groups"]["rack2"]["vars"]["console"] = "ttyS0\nboot evil";
+        f.config["nodes"]["n1"]["vars"] = {{"console", "tty0\r"}};
+        f.config["install"]["vars"]["console"] = "tty0";
+        f.config["boot"] = {{"kernel_args", "console={{console}}"}};
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'groups.rack2.vars.console': holds a line break, and "
+                                        "boot.kernel_args uses it\n" +
+                                        file +
+                                        "'nodes.n1.vars.console': holds a line break, and "
+                                        "boot.kernel_args uses it");
+    }
+    SECTION("a group name that is no DNS label, a typo in a group's key") {
+        f.config["groups"]["Rack_3"] = json::object();
+        f.config["groups"]["rack2"]["bmc_pasword_file"] = "/etc/pw";
+        CHECK_THROWS_WITH(f.load(), Contains("'groups.Rack_3': a group name is a DNS label") &&
+                                        Contains("'groups.rack2.bmc_pasword_file': unknown key"));
+    }
+    SECTION("a password file that is no absolute path") {
+        f.config["nodes"]["n1"]["bmc_password_file"] = "n1.pw";
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'nodes.n1.bmc_password_file': expected an absolute "
+                                        "path, got \"n1.pw\"");
+    }
+}
+
+// bmc-power and pxe-provision boot read what powering needs, and check that as strictly.
+TEST_CASE("the power parts of a config: no image, template or data network needed") {
+    test::PxeFixture f;
+    std::filesystem::remove(f.repo + "/rocky-9.iso");
+    test::write_text(f.dir.path + "/ks.in", "{{name}} {{no_such_var}}\n");
+    f.config["data"] = {{"subnet", "not a subnet"}};
+    f.config["monitor"] = {{"dhcp_s", -1}};
+    f.config["boot"] = {{"firmware", "uefi"}, {"loader", "grub"}, {"kernel_args", "{{nope}}"}};
+    f.config["nodes"]["n1"]["ip"] = "203.0.113.5";  // checked against data.subnet by prepare
+    CHECK_THROWS_WITH(f.load(), Contains("'iso.version': no image") &&
+                                    Contains("'install.template'") && Contains("'data.subnet'") &&
+                                    Contains("'monitor.dhcp_s'") && Contains("'boot.loader'") &&
+                                    Contains("'boot.kernel_args'"));
+    PxeConfig c = load_pxe_config(f.config_path(), PxeConfigParts::kPower);
+    CHECK(c.parts == PxeConfigParts::kPower);
+    REQUIRE(c.nodes.has_value());
+    CHECK(ipv4_string(*(*c.nodes)[0].bmc) == "198.18.64.11");
+    CHECK(c.state_dir == f.out + "/state");
+    CHECK(c.bmc_login("n2").password_file == f.dir.path + "/bmc.pw");
+    CHECK(c.boot_efi);  // power.boot_mode's default follows boot.firmware
+
+    // What it reads is checked as strictly as ever, every problem named.
+    std::string file = f.config_path() + ": key ";
+    f.config["nodes"]["n2"]["bmc"] = "198.18.65.12";
+    f.config["nodes"]["n1"]["group"] = "rack1";
+    f.config["power"] = {{"wave", 0}};
+    f.config["bmc"].erase("user");
+    f.write();
+    CHECK_THROWS_WITH(
+        load_pxe_config(f.config_path(), PxeConfigParts::kPower),
+        file + "'bmc.user': missing\n" + file +
+            "'power.wave': expected an integer from 1 to 1024, got the number 0\n" + file +
+            "'nodes.n1.group': \"rack1\" is no group of groups (there are none)\n" + file +
+            "'nodes.n2.bmc': 198.18.65.12 is outside bmc.subnet " + "198.18.64.0/24");
 }
 
 TEST_CASE("one run reports every bad key of the file, each on its own line") {

@@ -87,8 +87,9 @@ struct PxeFixture {
     }
 
     std::string config_path() const { return dir.path + "/pxe.json"; }
+    void write() const { write_text(config_path(), config.dump(2)); }
     PxeConfig load() const {
-        write_text(config_path(), config.dump(2));
+        write();
         return load_pxe_config(config_path());
     }
 };

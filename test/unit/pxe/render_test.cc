@@ -203,6 +203,45 @@ TEST_CASE("every built-in template variable gets a value, and the man page lists
     CHECK(documented == builtin_template_vars());
 }
 
+// Each node's files get its own values: the node's vars over its group's over install.vars.
+TEST_CASE("per-node template variables: node over group over install.vars") {
+    Rendered r;
+    test::write_text(r.f.dir.path + "/ks.in",
+                     "host {{name}} tz {{tz}} disk {{disk}} role {{role}} ip {{ip}}\n");
+    r.f.config["install"]["vars"] = {{"tz", "UTC"}, {"disk", "sda"}, {"role", "storage"}};
+    r.f.config["install"]["report"] = "none";
+    r.f.config["groups"] = {{"rack2", {{"vars", {{"disk", "nvme0n1"}, {"role", "osd"}}}}}};
+    r.f.config["boot"] = {{"kernel_args", "inst.ks={{ks_url}} role={{role}} disk={{disk}}"}};
+    r.f.config["nodes"]["n1"]["group"] = "rack2";
+    r.f.config["nodes"]["n1"]["vars"] = {{"disk", "sdb"}};
+    r.f.config["nodes"]["n3"] = {{"mac", "52:54:00:00:00:03"}, {"group", "rack2"}};
+    r.f.config["nodes"]["n4"] = {{"mac", "52:54:00:00:00:04"}, {"vars", {{"tz", "CET"}}}};
+    r.render();
+    FileSet files(r.f.dir.path + "/m2");
+    Inventory inv = build_inventory(r.cfg, {});
+    LoaderPlan loaders;  // iPXE scripts only
+    test::write_text(r.image.tree + "/images/pxeboot/vmlinuz", "k");
+    test::write_text(r.image.tree + "/images/pxeboot/initrd.img", "i");
+    render_pxe({r.cfg, inv, r.image, loaders, "", true}, files);
+    files.plan();
+    files.commit();
+    // n1: its own disk, its group's role; n3: its group's; n2: install.vars; n4: its own tz.
+    CHECK(r.file("state/pxe/ks/n1.cfg") == "host n1 tz UTC disk sdb role osd ip 198.18.0.100\n");
+    CHECK(r.file("state/pxe/ks/n2.cfg") ==
+          "host n2 tz UTC disk sda role storage ip 198.18.0.50\n");
+    CHECK(r.file("state/pxe/ks/n3.cfg") ==
+          "host n3 tz UTC disk nvme0n1 role osd ip 198.18.0.101\n");
+    CHECK(r.file("state/pxe/ks/n4.cfg") ==
+          "host n4 tz CET disk sda role storage ip 198.18.0.102\n");
+    // The kernel arguments too, for each node.
+    CHECK(r.file("www/storkit/ipxe/52-54-00-00-00-01.ipxe").find(" role=osd disk=sdb\n") !=
+          std::string::npos);
+    CHECK(r.file("www/storkit/ipxe/52-54-00-00-00-02.ipxe").find(" role=storage disk=sda\n") !=
+          std::string::npos);
+    CHECK(r.file("www/storkit/ipxe/52-54-00-00-00-03.ipxe").find(" role=osd disk=nvme0n1\n") !=
+          std::string::npos);
+}
+
 TEST_CASE("iPXE: one chain script and a script per node, all over HTTP") {
     Rendered r;
     r.render();
