@@ -11,7 +11,7 @@
 # report success, failure and a DHCP timeout for the right nodes, each on the first tick after it.
 # STORKIT_INSTALL_NODES=N (default 4) adds installing nodes (UEFI) for a longer run by hand.
 source "$(dirname "$0")/lib.sh"
-plan 16
+plan 24
 
 for cmd in xorriso dnsmasq lighttpd ip jq ipmi_sim qemu-system-x86_64 cpio; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
@@ -74,7 +74,7 @@ ip netns exec "$NS_S" dnsmasq --conf-file="$D/etc/dnsmasq.conf" --no-ping \
 at_exit 'kill $(cat '"$T"'/dnsmasq.pid)'
 ip netns exec "$NS_S" lighttpd -D -f "$D/etc/lighttpd.conf" 2>>"$T/lighttpd.log" &
 at_exit kill $!
-expect_match "$(cat "$D/www/storkit/ks/node1.cfg")" "storkit_report started" "the kickstart carries the reporting sections"
+expect_match "$(cat "$STATE/ks/node1.cfg")" "storkit_report started" "the kickstart carries the reporting sections"
 
 echo "# boot, then the monitor until every install has its result"
 t0=$(date +%s.%N)
@@ -125,4 +125,23 @@ echo "# the control machine's view"
 run pxe-provision --config "$CFG" status --json
 expect_eq "$(json '[.table.nodes[] | select(.name == "node1" or .name == "node2" or .name == "node3") | .name + "=" + .result] | join(" ")')" \
     "node1=succeeded node2=failed node3=timed-out" "pxe-provision status shows each result"
+
+echo "# the hand-off: an installed node that boots from the network again is not reinstalled"
+grub1=$D/tftp/boot/grub/grub.cfg-01-$(mac 1 | tr : -)
+pxe4=$D/tftp/pxelinux.cfg/01-$(mac 4 | tr : -)
+expect_eq "$(jq -r '[.nodes.node1.state, .nodes.node2.state, .nodes.node4.state] | join(" ")' "$STATE/installs.json")" \
+    "installed install installed" "the install book: nodes 1 and 4 installed, node 2 still to install"
+expect_eq "$(tail -1 "$grub1")/$(grep -c vmlinuz "$grub1")" "exit/0" "node 1's GRUB config now leaves for the local disk"
+expect_match "$(cat "$pxe4")" "LOCALBOOT 0" "node 4's pxelinux config boots the local disk"
+expect_rc 0 "prepare again" pxe-provision --config "$CFG" prepare
+expect_eq "$(cat "$grub1" "$pxe4" | grep -c vmlinuz)/$(ls "$STATE/ks" | tr '\n' ' ')" "0/node2.cfg node3.cfg " \
+    "keeps them on the local disk, and serves only the nodes still to install a kickstart"
+n_before=$(wc -l <"$STATE/events.jsonl")
+since() { tail -n +$((n_before + 1)) "$STATE/events.jsonl" | jq -c --arg ip "$ip1" --arg m "$(mac 1)" \
+    'select(.ip == $ip or .mac == $m) | select(.phase != "heartbeat")'; }
+expect_rc 0 "node 1 is power-cycled into PXE" bmc-power --config "$CFG" --nodes node1 pxe-boot
+for _ in $(seq 120); do since | grep -q 'grub.cfg-01-' && break; sleep 0.5; done
+sleep 10
+expect_match "$(since)" '"file":"[^"]*grub.cfg-01-' "node 1 booted from the network and read its GRUB config"
+expect_eq "$(since | grep -c 'vmlinuz\|"kind":"phase"')" 0 "but fetched no installer and reported no install"
 done_testing
