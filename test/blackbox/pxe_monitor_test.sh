@@ -38,16 +38,18 @@ for k in 1 2 3; do
     ip -n "$ns" link set lo up
     ip -n "$ns" link set "n$k" up
 done
-# What node K's "installer" does once its BMC boots it: lease, then report over HTTP.
+# What node K's "installer" does once its BMC boots it: lease, then report over HTTP with the
+# node's name and its install's token (which a real node finds in its kickstart).
 installer() { # K PHASE:DETAIL...
     local k=$1 ns=storkit-mn$1-$ID
     shift
     {
         echo '#!/bin/sh'
         echo "ip netns exec $ns busybox udhcpc -i n$k -n -q -t 10 -T 1 -s $T/udhcpc.sh || exit 1"
+        echo "token=\$(jq -r .nodes.node$k.token $T/out/state/pxe/installs.json)"
         for p in "$@"; do
             echo "sleep 0.5"
-            echo "ip netns exec $ns curl -s --max-time 5 -o /dev/null --data-urlencode 'phase=${p%%:*}' --data-urlencode 'detail=${p#*:}' http://$SRV:8080/storkit/report"
+            echo "ip netns exec $ns curl -s --max-time 5 -o /dev/null -d node=node$k -d token=\$token --data-urlencode 'phase=${p%%:*}' --data-urlencode 'detail=${p#*:}' http://$SRV:8080/storkit/report"
         done
     } >"$BASE/bmc$k/node/on-boot"
     chmod +x "$BASE/bmc$k/node/on-boot"
@@ -149,8 +151,8 @@ run ip netns exec "storkit-mn1-$ID" "$STORKIT_BIN/pxe-monitor" --config "$T/remo
     --table "http://$SRV:8081/storkit/table.json"
 expect_match "$RC,$ERR" "^1,pxe-monitor: error: http://$SRV:8081/storkit/table.json: .*" "a table nobody serves: one error naming the URL"
 
-echo "# a node powered again is watched again"
-expect_rc 0 "boot --restart powers them again" pxe-provision --config "$CFG" boot --restart
+echo "# a node installed again is watched again"
+expect_rc 0 "reinstall powers them again" pxe-provision --config "$CFG" reinstall "node[1-3]"
 run pxe-monitor --config "$CFG" --json
 expect_eq "$(json '.nodes.node3.result')" "" "node 3's new install is watched afresh"
 
