@@ -20,38 +20,43 @@ tty() {
 # --- pxe-report as CGI ----------------------------------------------------------------------
 S=$T/state
 pxe-report --state-dir "$S" add 52:54:00:12:00:01 198.18.0.101 host1
+TOKEN=00112233445566778899aabbccddeeff
+cat >"$S/installs.json" <<EOF
+{"nodes": {"host1": {"state": "install", "token": "$TOKEN", "mac": "52:54:00:12:00:01",
+                     "ip": "198.18.0.101", "boot_files": []}}}
+EOF
 cgi() { env GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=198.18.0.101 REQUEST_METHOD=GET "$@"; }
 answer() { printf 'Status: %s\r\nContent-Type: text/plain\r\n\r\n%s\n' "$1" "$2"; }
 
-run cgi QUERY_STRING='phase=installing' pxe-report --state-dir "$S"
+run cgi QUERY_STRING="node=host1&token=$TOKEN&phase=installing" pxe-report --state-dir "$S"
 expect_eq "$RC" 0 "a phase report exits 0"
-expect_eq "$OUT" "$(answer "200 OK" "recorded installing for 52:54:00:12:00:01")" \
+expect_eq "$OUT" "$(answer "200 OK" "recorded installing for host1")" \
     "the answer is the status line, the content type and the body"
-run cgi QUERY_STRING='phase=installing' pxe-report --state-dir "$S" --json
-expect_eq "$(head -4 <<<"$OUT")" "$(answer "200 OK" "recorded installing for 52:54:00:12:00:01")" \
+run cgi QUERY_STRING="node=host1&token=$TOKEN&phase=installing" pxe-report --state-dir "$S" --json
+expect_eq "$(head -4 <<<"$OUT")" "$(answer "200 OK" "recorded installing for host1")" \
     "with --json the answer comes first"
-expect_eq "$(tail -n +5 <<<"$OUT" | jq -r '.msg')" "52:54:00:12:00:01: phase installing" \
+expect_eq "$(tail -n +5 <<<"$OUT" | jq -r '.msg')" "host1: phase installing" \
     "then the JSON object"
 run cgi QUERY_STRING='phase=Not+Valid' pxe-report --state-dir "$S"
-expect_eq "$RC,$OUT" "0,$(answer "400 Bad Request" "phase 'Not Valid': expected lower-case letters, digits, - and _")" \
+expect_eq "$RC,$OUT" "0,$(answer "400 Bad Request" "refused: phase 'Not Valid': expected lower-case letters, digits, - and _")" \
     "a bad phase gets 400 and says why"
-expect_match "$ERR" "^pxe-report: warning: report from 198.18.0.101: phase 'Not Valid'" \
+expect_match "$ERR" "^pxe-report: warning: report from 198.18.0.101: refused: phase 'Not Valid'" \
     "and the server's error log gets a warning"
 
 mv "$S/events.jsonl" "$T/events.jsonl"
 mkdir "$S/events.jsonl" # the log cannot be read: the report is not recorded
-run cgi QUERY_STRING='phase=done' pxe-report --state-dir "$S"
+run cgi QUERY_STRING="node=host1&token=$TOKEN&phase=done" pxe-report --state-dir "$S"
 expect_eq "$RC" 1 "a report that cannot be recorded fails the run"
 expect_eq "$OUT" "$(answer "500 Internal Server Error" "the report could not be recorded")" \
     "and still answers 500"
 expect_match "$ERR" "^pxe-report: error: .*events.jsonl" "the error names the file"
-run cgi QUERY_STRING='phase=done' pxe-report --state-dir "$S" --json
+run cgi QUERY_STRING="node=host1&token=$TOKEN&phase=done" pxe-report --state-dir "$S" --json
 expect_eq "$(head -4 <<<"$OUT")" "$(answer "500 Internal Server Error" "the report could not be recorded")" \
     "with --json the 500 answer comes first"
 expect_eq "$(tail -n +5 <<<"$OUT" | jq -r '[.failed, .rc] | join(" ")')" "true 1" \
     "then the failed result as JSON"
 tty env GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=198.18.0.101 REQUEST_METHOD=GET \
-    QUERY_STRING=phase=done pxe-report --state-dir "$S"
+    QUERY_STRING="node=host1&token=$TOKEN&phase=done" pxe-report --state-dir "$S"
 expect_match "$OUT" $'^Status: 500 [^\n]*\nContent-Type: text/plain\n\nthe report could not be recorded\npxe-report: error: ' \
     "on a terminal the answer shows before the error"
 rmdir "$S/events.jsonl"
