@@ -36,7 +36,7 @@ constexpr std::string_view kIsoKeys[] = {"repository", "version", "kernel", "ini
 constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmasq_conf",
                                            "lighttpd_conf", "state_dir", "dhcp_hostsdir"};
 constexpr std::string_view kBootKeys[] = {"firmware", "loader", "kernel_args"};
-constexpr std::string_view kInstallKeys[] = {"template", "vars", "report"};
+constexpr std::string_view kInstallKeys[] = {"template", "vars", "secret_files", "report"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};
 constexpr std::string_view kMonitorKeys[] = {"dhcp_s",  "kickstart_s", "heartbeat_s", "install_s",
                                              "retries", "feedback",    "notify"};
@@ -213,7 +213,22 @@ void load_install(PxeConfig& c, const ConfigNode& root) {
     for (const std::string& k : vars.keys()) {
         size_t i = declare_var(c, vars, k);
         std::string value = vars.string(k);
+        if (vars.ok(k)) refuse_inline_secret(vars, k, value);
         if (i != kNoVar) c.var_defaults[i - kBuiltinVarCount] = std::move(value);
+    }
+    // Secrets for the template (a root password hash, SSH keys): each variable's value is the
+    // content of a file only root can read, never text in this file.
+    ConfigNode secrets = install.section("secret_files");
+    for (const std::string& k : secrets.keys()) {
+        size_t i = declare_var(c, secrets, k);
+        std::string path = abs_path(secrets, k, "");
+        if (i == kNoVar || !secrets.ok(k)) continue;
+        try {
+            c.var_defaults[i - kBuiltinVarCount] = read_root_only_file(path, "secret file");
+        } catch (const ConfigError& e) {
+            secrets.problem(k, std::string(e.what()));
+            c.var_defaults[i - kBuiltinVarCount] = "";  // reported once, not as missing too
+        }
     }
     std::string report = install.string_or("report", "kickstart");
     if (report == "kickstart")

@@ -1,5 +1,7 @@
 #include "pxe/config.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -320,6 +322,53 @@ TEST_CASE("per-node data: what is wrong names the node or group and the variable
         CHECK_THROWS_WITH(f.load(), file +
                                         "'nodes.n1.bmc_password_file': expected an absolute "
                                         "path, got \"n1.pw\"");
+    }
+}
+
+// Secrets for the templates come from files only root can read, never from the JSON.
+TEST_CASE("template secrets: root-only files, never inline") {
+    test::PxeFixture f;
+    std::string file = f.config_path() + ": key ";
+    std::string hash = "$6$salt$Q1xWmQhash";
+    std::string pw = f.dir.path + "/rootpw.hash";
+    test::write_text(pw, hash + "\n");
+    std::filesystem::permissions(
+        pw, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    test::write_text(f.dir.path + "/ks.in", "{{name}} rootpw --iscrypted {{rootpw}}\n");
+    f.config["install"]["secret_files"] = {{"rootpw", pw}};
+    SECTION("the file's content is every node's value") {
+        PxeConfig c = f.load();
+        REQUIRE(c.var_names.back() == "rootpw");
+        CHECK(c.var_defaults.back() == hash);
+    }
+    SECTION("a file others may read is refused, naming its owner and mode") {
+        std::filesystem::permissions(pw, std::filesystem::perms::group_read,
+                                     std::filesystem::perm_options::add);
+        CHECK_THROWS_WITH(f.load(), file + "'install.secret_files.rootpw': secret file " + pw +
+                                        ": owner uid 0, mode 0640: only root may read it "
+                                        "(chown root " +
+                                        pw + " && chmod 600 " + pw + ")");
+    }
+    SECTION("a file owned by another user is refused") {
+        REQUIRE(::chown(pw.c_str(), 65534, 65534) == 0);
+        CHECK_THROWS_WITH(f.load(), Contains("secret file " + pw + ": owner uid 65534, mode 0600"));
+    }
+    SECTION("a missing file, a directory") {
+        f.config["install"]["secret_files"]["rootpw"] = f.dir.path + "/nope";
+        CHECK_THROWS_WITH(f.load(), Contains("'install.secret_files.rootpw': secret file " +
+                                             f.dir.path + "/nope: No such file or directory"));
+        f.config["install"]["secret_files"]["rootpw"] = f.dir.path;
+        CHECK_THROWS_WITH(f.load(), Contains(f.dir.path + ": not a regular file"));
+    }
+    SECTION("a password hash or private key inline in any vars is refused") {
+        f.config["install"]["secret_files"].erase("rootpw");
+        f.config["install"]["vars"]["rootpw"] = hash;
+        f.config["nodes"]["n1"]["vars"] = {{"sshkey", "-----BEGIN OPENSSH PRIVATE KEY-----\nx"}};
+        CHECK_THROWS_WITH(f.load(), Contains(file + "'install.vars.rootpw': looks like a password "
+                                                    "hash: put it in a file only root can read and "
+                                                    "name that file in install.secret_files") &&
+                                        Contains(file + "'nodes.n1.vars.sshkey': looks like a "
+                                                        "private key"));
     }
 }
 
