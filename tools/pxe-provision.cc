@@ -42,6 +42,11 @@ int main(int argc, char** argv) {
         reinstall->add_option("nodes", opts.nodes, "Node names (node1,node2 or node[1-4])")
             ->required();
         reinstall->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kReinstall; });
+        CLI::App* unbind = app.add_subcommand(
+            "unbind", "Take the MACs that boot learned away from these nodes, then prepare");
+        unbind->add_option("nodes", opts.nodes, "Node names (node1,node2 or node[1-4])")
+            ->required();
+        unbind->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kUnbind; });
     };
     spec.run = [&](const storkit::CommonOptions& common, storkit::Report& report) {
         storkit::pxe_provision_command(common, opts, report);

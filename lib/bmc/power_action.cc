@@ -97,14 +97,56 @@ void run_action(IpmiSession& s, PowerAction action, const PowerSettings& setting
     }
 }
 
-// A later attempt after a cycle, reset or soft shutdown was sent: only look.
+// Whether a boot used up the one-time PXE override: the BMC sets the device back when the node
+// boots with it. Only the device counts: some BMCs never read the valid bit back as set, and
+// a BMC that only clears that bit gives no proof (the run fails rather than guess).
+bool override_used(IpmiSession& s, BmcResult& r) {
+    BootFlags flags = s.boot_flags();
+    r.boot = flags;
+    return flags.device != kPxeDevice;
+}
+
+// A later attempt after a cycle, reset or soft shutdown was sent: only look, never send it
+// again (a node that did cycle would cycle twice). A power-up of a node that was off is proven
+// by the power reading on. A cycle or reset of a node that was on is done only when the
+// read-back shows it happened: the power seen off, then on again, or (pxe-boot) the PXE
+// override used up by a boot. Without such proof the node may never have got the command: the
+// attempt fails for good, saying so.
 void verify_action(IpmiSession& s, PowerAction action, const PowerSettings& settings,
                    BmcResult& r) {
     if (action == PowerAction::kSoft) {
         r.is_on = s.power_is_on();
         return;
     }
-    wait_for_power(s, true, settings.settle, r);
+    if (!r.was_on.value_or(false)) {
+        wait_for_power(s, true, settings.settle, r);
+        return;
+    }
+    if (action == PowerAction::kPxeBoot && override_used(s, r)) {
+        wait_for_power(s, true, settings.settle, r);
+        return;
+    }
+    auto deadline = steady_clock::now() + settings.settle;
+    milliseconds pause{10};
+    bool seen_off = false;
+    for (;;) {
+        r.is_on = s.power_is_on();
+        seen_off = seen_off || !*r.is_on;
+        if (seen_off && *r.is_on) return;  // off, then on: it cycled
+        if (steady_clock::now() + pause > deadline) break;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, milliseconds{500});
+    }
+    std::string sent = r.sent.empty() ? "" : r.sent.back();
+    if (seen_off)
+        throw IpmiError(
+            fmt::format("power still off {} ms after {}", settings.settle.count(), sent), true);
+    throw IpmiError(
+        fmt::format("the answer to {} was lost, and nothing read back proves it was carried out "
+                    "(power on throughout{}): the node may not have restarted; check it, then "
+                    "run again",
+                    sent, action == PowerAction::kPxeBoot ? ", the PXE override still set" : ""),
+        true);
 }
 
 }  // namespace

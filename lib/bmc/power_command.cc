@@ -213,7 +213,12 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
         nlohmann::json j = r.to_json();
         if (!t.names.empty()) j["node"] = t.names[i];
         list.push_back(j);
-        report.line(label(i) + r.line());
+        // status answers a question: its lines are the output. An action that went well is
+        // only a detail (silent from cron); a failed BMC's line is always shown.
+        if (r.ok && *action != PowerAction::kStatus)
+            report.detail(label(i) + r.line());
+        else
+            report.line(label(i) + r.line());
         if (r.changed) report.changed = true;
         if (!r.ok) failures.push_back(fmt::format("{}{} ({})", label(i), r.host, r.error));
     }

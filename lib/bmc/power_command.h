@@ -58,7 +58,9 @@ struct BmcFleet {
 // Reads the fleet from the config file at `path` (which exists); throws ConfigError.
 using BmcFleetLoader = std::function<BmcFleet(const std::string& path)>;
 
-// Prints one line per BMC (or the --json report) and fills `report`; a run where any BMC failed
+// Says one line per BMC (or fills the --json report): for status, discover, a dry run and a
+// failed BMC always; for a BMC an action went well on only as a detail (on a terminal or with
+// -v, so a run from cron that went well prints nothing). A run where any BMC failed
 // ends failed (exit 1) with the failed BMCs named in the message. Without --hosts (and
 // --subnet for discover) the BMCs, credentials and IPMI settings come from the pxe-provision
 // config `common.config`, read by `load_fleet`; each node logs in with its own user and

@@ -2,6 +2,7 @@
 // code never writes there itself; the runner (core/runner.h) prints what the report holds, so
 // --json, silence on success and --syslog hold for every tool alike. On stdout:
 //   line()       while the tool works, each line as it is said, unless --json;
+//   detail()     the same, but only on a terminal or with -v (silent on success from cron);
 //   `response`   when the run ends, with or without --json (it answers the program that ran
 //                the tool, such as a web server);
 //   `text`       then, unless --json;
@@ -38,6 +39,18 @@ struct Report {
     // Where line() sends its lines. The runner writes them to stdout and flushes, or drops
     // them with --json.
     std::function<void(const std::string&)> on_line;
+
+    // A line of progress or of one item's success ("node3 on (was off)"), said like line() but
+    // only to a person: the runner shows details when stdout is a terminal or with -v, and
+    // drops them otherwise, so that a run from cron that went well prints nothing (cron mails
+    // any output). A failed item, the answer to a query and what a dry run would do are not
+    // details: they go through line().
+    void detail(const std::string& s) {
+        if (show_details) line(s);
+    }
+    // Whether details are shown; also whether output only for a person watching (a table shown
+    // after every tick) is worth making. The runner sets it; outside the runner it is true.
+    bool show_details = true;
 
     // For a person watching a terminal, nothing else: progress on long work ("import:  42.0 %",
     // redrawn in place on stderr; "" ends it) and a screen redrawn in place (a live table on

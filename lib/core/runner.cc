@@ -30,8 +30,10 @@ std::string one_line(std::string s) {
 }
 
 // Lines said while the tool works (Report::line) go out at once, so they keep their place among
-// the diagnostics on stderr; --json drops them.
+// the diagnostics on stderr; --json drops them. Details (Report::detail) are for a person: on a
+// terminal or with -v, never in the mail cron sends for any output.
 void wire_lines(const CommonOptions& common, Report& report) {
+    report.show_details = !common.json && (::isatty(STDOUT_FILENO) || common.verbosity > 0);
     if (common.json)
         report.on_line = [](const std::string&) {};
     else

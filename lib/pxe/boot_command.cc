@@ -42,16 +42,23 @@ std::vector<PlanEntry> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
 
 // The run's message, the count per state and what needs a person, and failed when something
 // does. Reading `by_state` with [] leaves "failed", "unbound" and "no-bmc" in it: always counted.
-void summarize(std::map<std::string, std::vector<std::string>>& by_state, Report& report) {
+void summarize(std::map<std::string, std::vector<std::string>>& by_state, size_t unclaimed,
+               Report& report) {
     std::vector<std::string> trouble;
     for (const char* s : {"failed", "unbound", "no-bmc", "running"})
         for (const std::string& n : by_state[s]) trouble.push_back(fmt::format("{} ({})", n, s));
+    if (auto it = by_state.find("off-failed"); it != by_state.end())
+        for (const std::string& n : it->second)
+            trouble.push_back(fmt::format("{} (off-failed)", n));
     std::vector<std::string> counts;
     for (const auto& [s, names] : by_state) counts.push_back(fmt::format("{} {}", names.size(), s));
     report.msg = fmt::format("boot: {}", fmt::join(counts, ", "));
     if (!by_state["bound"].empty())
         report.msg += fmt::format("; bound nodes need prepare, then boot again: {}",
                                   fmt::join(by_state["bound"], " "));
+    if (unclaimed > 0)
+        report.msg += fmt::format("; {} unclaimed lease{} (pxe-provision status)", unclaimed,
+                                  unclaimed == 1 ? "" : "s");
     if (!trouble.empty()) {
         report.failed = true;
         report.msg += fmt::format("; needs attention: {}", fmt::join(trouble, ", "));
@@ -84,6 +91,8 @@ class BootRun {
         FileLock lock = state_.lock();
         return state_.leases();
     }
+    // The BMC settings and every node's login, read once, before the first BMC is asked.
+    void ensure_power();
     void power(std::vector<std::string> names);
     // Of `names`, those that may be power-cycled: marked for install, forced, or found off.
     std::vector<std::string> not_running(const std::vector<std::string>& names);
@@ -91,9 +100,19 @@ class BootRun {
         return std::find(opts_.force.begin(), opts_.force.end(), name) != opts_.force.end();
     }
     void bind(const BootStep& step);
-    void unbind(const std::string& name);
-    // Progress, shown as the boot goes (a run takes minutes).
+    void unbind(const BootStep& step);
+    // Powers a given-up node off: kUnbound once read back off, else kOffFailed.
+    void power_off(const std::string& name, const std::string& why);
+    void retry_power_off();
+    void note_unclaimed();
+    // Progress, shown as the boot goes (a run takes minutes), to a person only: a run from cron
+    // that went well prints nothing.
     void say(const std::string& line) {
+        report_.detail(line);
+        log::debug("{}", line);
+    }
+    // What needs a person (a failed BMC, a running node, a node given up): always said.
+    void warn(const std::string& line) {
         report_.line(line);
         log::debug("{}", line);
     }
@@ -183,14 +202,14 @@ std::vector<std::string> BootRun::not_running(const std::vector<std::string>& na
         if (!r.ok) {
             rec.state = NodeBoot::kFailed;
             rec.error = r.error;
-            say(fmt::format("{} {}", ask[i], r.line()));
+            warn(fmt::format("{} {}", ask[i], r.line()));
         } else if (r.is_on.value_or(true)) {
             rec.state = NodeBoot::kRunning;
             rec.error = fmt::format(
                 "on, and not marked for install: it may be running its OS; not power-cycled "
                 "(pxe-provision reinstall {0}, or boot --force {0})",
                 ask[i]);
-            say(fmt::format("{} {}", ask[i], rec.error));
+            warn(fmt::format("{} {}", ask[i], rec.error));
         } else {
             out.push_back(ask[i]);
         }
@@ -198,16 +217,19 @@ std::vector<std::string> BootRun::not_running(const std::vector<std::string>& na
     return out;
 }
 
+void BootRun::ensure_power() {
+    if (power_) return;
+    // Every node's password before the first BMC is asked: a bad password file stops the run
+    // before anything is powered.
+    std::vector<std::string> all;
+    for (const PlanEntry& n : nodes_) all.push_back(n.name);
+    std::vector<IpmiLogin> logins = pxe_node_logins(cfg_, all);
+    for (size_t i = 0; i < all.size(); ++i) logins_[all[i]] = std::move(logins[i]);
+    power_ = pxe_power_settings(cfg_);
+}
+
 void BootRun::power(std::vector<std::string> names) {
-    if (!power_) {
-        // Every node's password before the first BMC is asked: a bad password file stops the
-        // run before anything is powered.
-        std::vector<std::string> all;
-        for (const PlanEntry& n : nodes_) all.push_back(n.name);
-        std::vector<IpmiLogin> logins = pxe_node_logins(cfg_, all);
-        for (size_t i = 0; i < all.size(); ++i) logins_[all[i]] = std::move(logins[i]);
-        power_ = pxe_power_settings(cfg_);
-    }
+    ensure_power();
     names = not_running(names);
     if (names.empty()) {
         save();
@@ -239,7 +261,10 @@ void BootRun::power(std::vector<std::string> names) {
             return n.name == names[i] && !n.mac.empty();
         });
         rec.state = !r.ok ? NodeBoot::kFailed : mac_known ? NodeBoot::kBooted : NodeBoot::kWaiting;
-        say(fmt::format("{} {}", names[i], r.line()));
+        if (r.ok)
+            say(fmt::format("{} {}", names[i], r.line()));
+        else
+            warn(fmt::format("{} {}", names[i], r.line()));
     }
     boot_.last_wave = now_seconds();
     save();
@@ -273,12 +298,66 @@ void BootRun::bind(const BootStep& step) {
     state_.save(state_.leases(), now_seconds());
 }
 
-void BootRun::unbind(const std::string& name) {
+// Gives the node up and powers it off, so that it cannot lease later in another node's
+// window. Until the power-off is read back (kOffFailed), no node without a MAC is powered.
+void BootRun::unbind(const BootStep& step) {
+    const std::string& name = step.nodes[0];
     NodeBootRecord& rec = boot_.nodes[name];
-    rec.state = NodeBoot::kUnbound;
-    rec.error = fmt::format("no new lease within {} s of its power-on", settings_.bind_timeout_s);
+    double now = now_seconds();
+    rec.given_up_at = now;
+    const DhcpLeaseTable table = step.unclaimed.empty() ? DhcpLeaseTable{} : leases();
+    for (const std::string& mac : step.unclaimed) {
+        auto it = table.leases().find(mac);
+        boot_.unclaimed[mac] = {
+            it == table.leases().end() ? "" : it->second.ip, now,
+            fmt::format("leased in the window of {} beside another new MAC", name)};
+    }
+    ensure_power();
+    power_off(name, step.why);
+}
+
+void BootRun::power_off(const std::string& name, const std::string& why) {
+    NodeBootRecord& rec = boot_.nodes[name];
+    std::string host;
+    for (const PlanEntry& n : nodes_)
+        if (n.name == name) host = n.bmc;
+    FanoutOptions fanout;
+    fanout.retries = cfg_.bmc_retries;
+    BmcResult off = power_fanout({host}, PowerAction::kOff, *power_, fanout, {logins_.at(name)})[0];
+    if (off.ok) {
+        rec.state = NodeBoot::kUnbound;
+        rec.error = fmt::format("{}; powered off", why);
+    } else {
+        rec.state = NodeBoot::kOffFailed;
+        rec.error = fmt::format(
+            "{}; its power-off failed ({}): no node without a MAC is powered until boot has "
+            "read it back off",
+            why, off.error);
+    }
     save();
-    say(fmt::format("{} unbound: {}", name, rec.error));
+    warn(fmt::format("{} {}: {}", name, to_string(rec.state), rec.error));
+}
+
+// Nodes given up whose power-off failed in an earlier run: try again first.
+void BootRun::retry_power_off() {
+    for (const PlanEntry& n : nodes_) {
+        NodeBootRecord& rec = boot_.nodes[n.name];
+        if (rec.state != NodeBoot::kOffFailed) continue;
+        ensure_power();
+        std::string why = rec.error.substr(0, rec.error.find("; its power-off failed"));
+        power_off(n.name, why);
+    }
+}
+
+// Records the new MACs no node can have (new_unclaimed), each said once.
+void BootRun::note_unclaimed() {
+    std::map<std::string, UnclaimedLease> found = new_unclaimed(nodes_, boot_, leases(), settings_);
+    if (found.empty()) return;
+    for (auto& [mac, u] : found) {
+        warn(fmt::format("unclaimed lease {} ({}): {}", mac, u.ip, u.why));
+        boot_.unclaimed[mac] = std::move(u);
+    }
+    save();
 }
 
 void BootRun::act(const BootStep& step) {
@@ -287,7 +366,7 @@ void BootRun::act(const BootStep& step) {
         bind(step);
         load();  // the node now has its MAC
     }
-    if (step.kind == BootStep::kUnbind) unbind(step.nodes[0]);
+    if (step.kind == BootStep::kUnbind) unbind(step);
 }
 
 // Takes the plan's steps until it is done; waits in between, unless --step or -n end the run
@@ -295,6 +374,7 @@ void BootRun::act(const BootStep& step) {
 bool BootRun::walk() {
     bool acted = false;
     for (;;) {
+        if (!common_.dry_run) note_unclaimed();
         BootStep step = plan_boot(nodes_, boot_, leases(), settings_, now_seconds());
         if (step.kind == BootStep::kDone) break;
         if (step.kind == BootStep::kWait) {
@@ -304,8 +384,8 @@ bool BootRun::walk() {
             continue;
         }
         if (common_.dry_run) {
-            say(fmt::format("would {} {}", step.kind == BootStep::kPower ? "power on" : "bind",
-                            fmt::join(step.nodes, " ")));
+            warn(fmt::format("would {} {}", step.kind == BootStep::kPower ? "power on" : "bind",
+                             fmt::join(step.nodes, " ")));
             break;
         }
         act(step);
@@ -331,7 +411,11 @@ void BootRun::fill_report(bool acted) {
     report_.data["waves"] = waves_;
     report_.data["nodes"] = nodes;
     report_.data["states"] = by_state;
-    summarize(by_state, report_);
+    json unclaimed = json::object();
+    for (const auto& [mac, u] : boot_.unclaimed)
+        unclaimed[mac] = {{"ip", u.ip}, {"time", u.time}, {"why", u.why}};
+    report_.data["unclaimed"] = unclaimed;
+    summarize(by_state, boot_.unclaimed.size(), report_);
 }
 
 void BootRun::run() {
@@ -343,6 +427,7 @@ void BootRun::run() {
     }
     resume();
     load();
+    if (!common_.dry_run) retry_power_off();
     fill_report(walk());
 }
 

@@ -137,7 +137,9 @@ void Tick::show(const WatchState& watch, double now) {
                            since(w.powered_at, w.done() ? w.result_at : now), w.detail);
         nodes[name] = w.to_json();
     }
-    report_.text = out;
+    // The table is for a person (a terminal, -v, the redraw of --watch); a tick from cron says
+    // only what is new: the results above.
+    if (report_.show_details) report_.text = out;
     report_.data["nodes"] = nodes;
 }
 

@@ -18,9 +18,10 @@ struct MonitorOptions {
 
 // One tick: reads the table, judges every install (monitor.h), power-cycles a timed-out node
 // into PXE while monitor.retries allows, appends each result to the feedback file (JSON
-// lines) and runs monitor.notify for it, then saves the watch state. A result is appended
-// before the watch state that records it is saved: after a crash in between it is sent again,
-// never lost.
+// lines) and runs monitor.notify for it, then saves the watch state. Says a line per new result
+// or retry; the table of every install it watches is a detail (a terminal or -v only). A result is
+// appended before the watch state that records it is saved: after a crash in between it is sent
+// again, never lost.
 void pxe_monitor_command(const CommonOptions& common, const MonitorOptions& opts, Report& report);
 
 }  // namespace storkit

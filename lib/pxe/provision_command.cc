@@ -19,6 +19,7 @@
 #include "pxe/state.h"
 #include "pxe/state_access.h"
 #include "pxe/status_command.h"
+#include "pxe/unbind_command.h"
 
 namespace storkit {
 
@@ -254,6 +255,22 @@ void reinstall(const CommonOptions& common, const std::vector<std::string>& args
     report.msg = fmt::format("reinstall {}: {}; {}", fmt::join(names, " "), prep.msg, report.msg);
 }
 
+// Unbinds the nodes, then renders as prepare does: their reservations and files go.
+void unbind(const CommonOptions& common, const std::vector<std::string>& args, Report& report) {
+    std::vector<std::string> names = node_names(args);
+    if (names.empty()) throw Error("unbind: name the nodes", kExitUsage);
+    pxe_unbind_nodes(common, names, report);
+    Report prep;
+    prep.on_line = report.on_line;
+    pxe_prepare(common, prep, {});
+    report.changed = report.changed || prep.changed;
+    report.data["prepare"] = prep.data;
+    report.msg = fmt::format(
+        "unbind {}: each MAC is unclaimed until it leases again in a node's window; {} "
+        "(power the node into PXE again: pxe-provision boot --force NODE)",
+        fmt::join(names, " "), prep.msg);
+}
+
 }  // namespace
 
 void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, Report& report) {
@@ -266,6 +283,7 @@ void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, 
             pxe_enroll_command(common, opts.enroll.name, opts.enroll.bmc, opts.enroll.mac, report);
             return;
         case PxeSubcommand::kReinstall: reinstall(common, opts.nodes, report); return;
+        case PxeSubcommand::kUnbind: unbind(common, opts.nodes, report); return;
         case PxeSubcommand::kNone: break;
     }
     throw Error("a subcommand is required (see --help)", kExitUsage);

@@ -5,6 +5,7 @@
 //   discover  find the BMCs of bmc.subnet and add them to the node table
 //   enroll    add one node to the node table, with its enrollment time (the boot order)
 //   reinstall mark nodes for install, render their files, power them into PXE
+//   unbind    take learned MACs away from nodes they were bound to wrongly, then prepare
 #pragma once
 
 #include <functional>
@@ -17,7 +18,16 @@
 
 namespace storkit {
 
-enum class PxeSubcommand { kNone, kPrepare, kBoot, kStatus, kDiscover, kEnroll, kReinstall };
+enum class PxeSubcommand {
+    kNone,
+    kPrepare,
+    kBoot,
+    kStatus,
+    kDiscover,
+    kEnroll,
+    kReinstall,
+    kUnbind
+};
 
 struct EnrollOptions {
     std::string name, bmc, mac;
@@ -27,7 +37,7 @@ struct PxeOptions {
     PxeSubcommand subcommand = PxeSubcommand::kNone;
     BootOptions boot;
     EnrollOptions enroll;
-    std::vector<std::string> nodes;  // reinstall: node names (node1,node2 or node[1-4])
+    std::vector<std::string> nodes;  // reinstall, unbind: node names (node1,node2 or node[1-4])
 };
 
 class InstallBook;

@@ -217,6 +217,10 @@ std::string render_dnsmasq_conf(const PxeConfig& cfg, const LoaderPlan& loaders)
     line("dhcp-hostsdir=" + cfg.hosts_dir);
     line("dhcp-leasefile=" + cfg.pxe_state() + "/dnsmasq.leases");
     line("dhcp-script=" + cfg.report_hook());
+    line(
+        "# Renewals too: a machine booted again asks for its lease again, which is how a MAC\n"
+        "# that was unclaimed or unbound can be bound to the node powered at that moment.");
+    line("script-on-renewal");
     line("enable-tftp\ntftp-root=" + cfg.tftp_root);
     line(
         "# Only machines with a reservation (tag known) get a boot file: an unknown machine on\n"

@@ -201,17 +201,4 @@ std::string refused_summary(const json& table) {
     return out;
 }
 
-std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,
-                                         const std::set<std::string>& taken) {
-    const DhcpLease* best = nullptr;
-    for (const auto& [mac, r] : leases.leases()) {
-        // A MAC that leased before the power-on belongs to some other machine; one that first
-        // showed up through dnsmasq replaying its lease file ("old") did not just boot.
-        if (taken.count(mac) || !r.first_was_add || r.first_seen < since) continue;
-        if (!best || r.first_seen < best->first_seen) best = &r;
-    }
-    if (!best) return std::nullopt;
-    return best->mac;
-}
-
 }  // namespace storkit

@@ -78,11 +78,4 @@ nlohmann::json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLease
 // 2026-12-01T10:00:00Z: wrong token for node node2"), "" when there were none.
 std::string refused_summary(const nlohmann::json& table);
 
-// Binding by order, for nodes whose MAC is not configured: powered on one at a time, the node
-// powered on at `since` is the one whose MAC leased for the first time at or after `since` (a
-// MAC seen before is some other machine's). Returns the earliest such MAC that is not in
-// `taken` (MACs of other nodes), or nullopt while none has leased yet.
-std::optional<std::string> first_new_mac(const DhcpLeaseTable& leases, double since,
-                                         const std::set<std::string>& taken);
-
 }  // namespace storkit

@@ -11,6 +11,10 @@
 // "<epoch seconds> set <what> <value>", plus "<epoch seconds> boot <device>" for every boot.
 // When DIR/on-boot is executable, every boot also starts it, detached, as
 // `DIR/on-boot DIR DEVICE` (a test can start a DHCP client with the node's MAC there).
+// DIR/stall makes the next power or reset command answer late, as a BMC whose answer is lost:
+// "SECONDS apply" waits SECONDS, then carries the command out; "SECONDS drop" waits and does
+// nothing, and ignores power and reset commands for 2 s more (the client's resends of the same
+// request), as a BMC that never got it. ipmi_sim answers nothing else meanwhile. One use.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -84,8 +88,42 @@ void boot(const timespec& now) {
     run_on_boot(device);
 }
 
+// A stall asked for in DIR/stall (see the top); returns whether the command is dropped.
+bool stall(const timespec& now) {
+    std::string how = read_value("stall", "");
+    if (how.empty()) return false;
+    double seconds = 0, until = 0;
+    char mode[16] = "";
+    if (std::sscanf(how.c_str(), "drop-until %lf", &until) == 1) {
+        if (static_cast<double>(now.tv_sec) < until) {
+            log_event(now, "dropped");
+            return true;
+        }
+        std::remove((dir + "/stall").c_str());
+        return false;
+    }
+    if (std::sscanf(how.c_str(), "%lf %15s", &seconds, mode) != 2) return false;
+    bool drop = std::string(mode) == "drop";
+    if (drop)
+        write_value("stall", "drop-until " + std::to_string(now.tv_sec + seconds + 3));
+    else
+        std::remove((dir + "/stall").c_str());
+    log_event(now, std::string("stall ") + mode);
+    timespec pause{
+        static_cast<time_t>(seconds),
+        static_cast<long>((seconds - static_cast<double>(static_cast<time_t>(seconds))) * 1e9)};
+    nanosleep(&pause, nullptr);
+    return drop;
+}
+
 int set(int argc, char** argv) {
     timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    for (int i = 0; i + 1 < argc; i += 2) {
+        std::string p = argv[i];
+        if ((p == "power" || p == "reset") && stall(now)) return 0;
+        if (p == "power" || p == "reset") break;
+    }
     clock_gettime(CLOCK_REALTIME, &now);
     for (int i = 0; i + 1 < argc; i += 2) {
         std::string p = argv[i], v = argv[i + 1];

@@ -4,7 +4,7 @@
 # Each simulated node records every chassis command with a timestamp (scripts/testbed/bmc-sim),
 # so the checks look at what the BMCs really saw, not only at what bmc-power says.
 source "$(dirname "$0")/lib.sh"
-plan 91
+plan 98
 
 SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
 export BASE=$T/bmc PORT=623 SILENT=1 WRONG_PASSWORD=21
@@ -128,12 +128,14 @@ expect_match "$ERR" "^bmc-power: error: status: 2 of 3 BMCs failed: $DEAD \(.*\)
 
 # --- idempotence and --detailed-exitcode --------------------------------------------------------
 expect_rc 0 "on again exits 0" "${BP[@]}" --hosts "$LIVE" --detailed-exitcode on
+expect_eq "$OUT$ERR" "" "an action that went well prints nothing off a terminal (cron mails output)"
+expect_rc 0 "on again with -v exits 0" "${BP[@]}" --hosts "$LIVE" --detailed-exitcode -v on
 record
-expect_eq "$(grep -c ': on (unchanged)$' <<<"$OUT")" 20 "every BMC says unchanged"
+expect_eq "$(grep -c ': on (unchanged)$' <<<"$OUT")" 20 "with -v every BMC says unchanged"
 once=0
 for i in $(seq 2 20) 22; do [ "$(events "$i" | grep -c 'set power')" = 1 ] && once=$((once + 1)); done
 expect_eq "$once" 20 "no second power-up was sent"
-expect_rc 3 "off exits 3 with --detailed-exitcode" "${BP[@]}" --hosts "$LIVE" --detailed-exitcode off
+expect_rc 3 "off exits 3 with --detailed-exitcode" "${BP[@]}" --hosts "$LIVE" --detailed-exitcode -v off
 record
 expect_eq "$(grep -c ': off (was on)$' <<<"$OUT")" 20 "every BMC says off (was on)"
 expect_eq "$(all_live power)" 0 "every live node is off"
@@ -208,6 +210,24 @@ expect_eq "$(all_live power)" 0 "every node shut down"
 run "${BP[@]}" --hosts "$LIVE" --json cycle
 expect_eq "$(json '[.bmcs[] | select(.ok and .was == "off" and .power == "on" and .sent == ["power up"])] | length')" 20 \
     "cycle of a node that is off powers it up"
+
+# --- a power cycle whose answer was lost -------------------------------------------------------
+# BMC 5 carries the cycle out but answers after bmc-power gave up waiting; BMC 6 answers as late
+# and never carries it out (scripts/testbed/bmc-chassis.cc, DIR/stall). The next attempt only
+# looks: a cycle counts as done only when the read-back proves it.
+echo "1.5 apply" >"$BASE/bmc5/node/stall"
+echo "1.5 drop" >"$BASE/bmc6/node/stall"
+run bmc-power --password-file "$PW" --timeout-ms 1000 --retries 2 --settle-ms 2000 \
+    --hosts "$NET.[5-6]" --json pxe-boot
+expect_eq "$RC" 1 "a cycle nobody can prove fails the run"
+expect_eq "$(json '.bmcs[0] | [.ok, .attempts > 1, .power, (.sent | map(select(. == "power cycle")) | length)] | map(tostring) | join(" ")')" \
+    "true true on 1" "the late answer of a cycle that happened: proven by the used PXE override, sent once"
+expect_match "$(events 5 | cut -d' ' -f2- | tr '\n' '|')" "stall apply\|(set power 0\|)+set power 1\|boot pxe\|" \
+    "node 5 did cycle into PXE"
+expect_match "$(json '.bmcs[1].error')" \
+    "^the answer to power cycle was lost, and nothing read back proves it was carried out \(power on throughout, the PXE override still set\)" \
+    "a cycle that never happened is not reported done"
+expect_eq "$(events 6 | sed -n '/stall drop/,$p' | grep -c 'boot')" 0 "node 6 indeed never restarted"
 
 # --- password from the environment, cipher suites --------------------------------------------
 run env STORKIT_IPMI_PASSWORD=secret bmc-power --hosts "$LIVE" status

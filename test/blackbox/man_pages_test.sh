@@ -3,7 +3,7 @@
 # the page's OPTIONS section lists is in --help; a list of choices in --help is the list of items
 # the page describes.
 source "$(dirname "$0")/lib.sh"
-plan 147
+plan 148
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)

@@ -8,7 +8,7 @@
 # deadline, tell the feedback file and the notify command once each, and leave pxe-provision
 # status showing each result.
 source "$(dirname "$0")/lib.sh"
-plan 30
+plan 31
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
@@ -136,7 +136,9 @@ echo "# later ticks say nothing again"
 lines=$(wc -l <"$FB")
 run pxe-monitor --config "$CFG"
 expect_eq "$RC,$(wc -l <"$FB"),$(wc -l <"$T/notified")" "0,$lines,3" "a tick after all are done adds nothing"
-expect_match "$OUT" "node3 +dhcp +timed-out " "it shows the table"
+expect_eq "$OUT$ERR" "" "and prints nothing off a terminal (cron mails output)"
+run pxe-monitor --config "$CFG" -v
+expect_match "$OUT" "node3 +dhcp +timed-out " "with -v it shows the table"
 expect_eq "$(grep -c . <<<"$OUT")" 4 "a header and one row per node"
 
 echo "# a monitor on another machine, reading the table over HTTP"

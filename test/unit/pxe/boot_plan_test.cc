@@ -92,6 +92,9 @@ TEST_CASE("a node without a MAC is powered alone and bound to the first new leas
     CHECK(plan_boot(nodes, st, leases, s, 104).kind == BootStep::kWait);
     leases.apply(lease("m-new", "10.0.0.12", 105));
     step = plan_boot(nodes, st, leases, s, 106);
+    CHECK(step.kind == BootStep::kWait);  // bound once it has stayed the only new MAC a while
+    CHECK(step.at <= 107);
+    step = plan_boot(nodes, st, leases, s, 107);
     CHECK(step.kind == BootStep::kBind);
     CHECK(step.nodes == Names{"n2"});
     CHECK(step.mac == "m-new");
@@ -119,6 +122,77 @@ TEST_CASE("a node whose lease does not come in time is given up", "[boot_plan]")
     CHECK(plan_boot(nodes, st, leases, s, 142).kind == BootStep::kWait);
 }
 
+TEST_CASE("a MAC binds to the right node or to none", "[boot_plan]") {
+    std::vector<PlanEntry> nodes = {node("n1", ""), node("n2", ""), node("n3", "m3")};
+    BootState st;
+    st.started = 50;
+    DhcpLeaseTable leases;
+    BootSettings s = settings(1, 1, 30);
+    SECTION("two new MACs in one window: the node is given up, both are unclaimed") {
+        powered(st, {"n1"}, 100, NodeBoot::kWaiting);
+        leases.apply(lease("m-a", "10.0.0.5", 101));
+        leases.apply(lease("m-b", "10.0.0.6", 102));
+        BootStep step = plan_boot(nodes, st, leases, s, 103);
+        CHECK(step.kind == BootStep::kUnbind);
+        CHECK(step.nodes == Names{"n1"});
+        CHECK(step.unclaimed == Names{"m-a", "m-b"});
+        CHECK_THAT(step.why, Catch::Contains("2 new MACs leased within its window (m-a, m-b)"));
+    }
+    SECTION("a lease replayed by dnsmasq, or one before the power-on, is nobody's boot") {
+        leases.apply(lease("m-early", "10.0.0.4", 99));
+        storkit::PxeEvent replay = lease("m-replay", "10.0.0.7", 101);
+        replay.action = "old";
+        leases.apply(replay);
+        powered(st, {"n1"}, 100, NodeBoot::kWaiting);
+        CHECK(plan_boot(nodes, st, leases, s, 102).kind == BootStep::kWait);
+        // A lease after the window is not the node's either.
+        leases.apply(lease("m-late", "10.0.0.8", 131));
+        BootStep step = plan_boot(nodes, st, leases, s, 132);
+        CHECK(step.kind == BootStep::kUnbind);
+        CHECK_THAT(step.why, Catch::Contains("no new lease within 30 s"));
+    }
+    SECTION("while a given-up node's power-off failed, no node without a MAC is powered") {
+        powered(st, {"n1"}, 100, NodeBoot::kOffFailed);
+        BootStep step = plan_boot(nodes, st, leases, s, 140);
+        CHECK(step.kind == BootStep::kPower);
+        CHECK(step.nodes == Names{"n3"});  // its MAC is known: its lease tells it apart
+        powered(st, {"n3"}, 140, NodeBoot::kBooted);
+        CHECK(plan_boot(nodes, st, leases, s, 150).kind == BootStep::kDone);
+        st.nodes["n1"].state = NodeBoot::kUnbound;  // off at last
+        CHECK(plan_boot(nodes, st, leases, s, 150).nodes == Names{"n2"});
+    }
+    SECTION("new leases no node can have are unclaimed, with why") {
+        leases.apply(lease("m-stray", "10.0.0.9", 60));   // nobody was waiting
+        leases.apply(lease("m3", "10.0.0.3", 61));        // n3's: claimed
+        leases.apply(lease("m-before", "10.0.0.2", 40));  // before the run: not new
+        powered(st, {"n1"}, 100, NodeBoot::kWaiting);
+        leases.apply(lease("m-n1", "10.0.0.10", 105));  // n1 may still bind it
+        auto found = storkit::new_unclaimed(nodes, st, leases, s);
+        REQUIRE(found.size() == 1);
+        CHECK(found.at("m-stray").ip == "10.0.0.9");
+        CHECK(found.at("m-stray").why == "leased while no node without a MAC was waiting for one");
+        // n1 bound to m-n1; a second new MAC in its window is unclaimed, naming n1.
+        st.nodes["n1"].state = NodeBoot::kBound;
+        st.nodes["n1"].mac = "m-n1";
+        st.unclaimed = found;
+        leases.apply(lease("m-second", "10.0.0.11", 107));
+        found = storkit::new_unclaimed(nodes, st, leases, s);
+        REQUIRE(found.size() == 1);
+        CHECK(found.at("m-second").why == "leased in the window of n1, already bound to m-n1");
+    }
+    SECTION("an unclaimed MAC binds when it asks again inside a node's window") {
+        leases.apply(lease("m-real", "10.0.0.9", 60));
+        st.unclaimed["m-real"] = {"10.0.0.9", 60, "unbound from n2"};
+        powered(st, {"n1"}, 100, NodeBoot::kWaiting);
+        CHECK(plan_boot(nodes, st, leases, s, 101).kind == BootStep::kWait);
+        leases.apply(lease("m-real", "10.0.0.12", 102));
+        BootStep step = plan_boot(nodes, st, leases, s, 104);
+        CHECK(step.kind == BootStep::kBind);
+        CHECK(step.mac == "m-real");
+        CHECK(step.ip == "10.0.0.12");
+    }
+}
+
 TEST_CASE("nodes without a BMC are never powered; bound nodes again once reserved", "[boot_plan]") {
     std::vector<PlanEntry> nodes = {node("n1", "m1", ""), node("n2", "m2")};
     BootState st;
@@ -138,6 +212,9 @@ TEST_CASE("the boot state survives its JSON form", "[boot_plan]") {
     st.nodes["n1"].state = NodeBoot::kBound;
     st.nodes["n1"].mac = "52:54:00:00:00:01";
     st.nodes["n1"].power_ons = 2;
+    st.nodes["n2"].state = NodeBoot::kOffFailed;
+    st.nodes["n2"].given_up_at = 3;
+    st.unclaimed["52:54:00:00:00:09"] = {"198.18.0.9", 4, "leased while no node ..."};
     BootState back = BootState::from_json(st.to_json(), "boot.json");
     CHECK(back.to_json() == st.to_json());
     nlohmann::json bad = st.to_json();

@@ -63,6 +63,7 @@ TEST_CASE("dnsmasq config: iPXE, both firmwares, reservations only get boot file
     CHECK(has_line(conf, "tftp-root=" + f.out + "/tftp"));
     // The hook is pxe-report told the state directory prepare uses (not the config's default).
     CHECK(has_line(conf, "dhcp-script=" + f.out + "/state/pxe/report-hook"));
+    CHECK(has_line(conf, "script-on-renewal"));
 }
 
 TEST_CASE("dnsmasq config: native loaders, one firmware, DNS on request") {
@@ -227,8 +228,7 @@ TEST_CASE("per-node template variables: node over group over install.vars") {
     files.commit();
     // n1: its own disk, its group's role; n3: its group's; n2: install.vars; n4: its own tz.
     CHECK(r.file("state/pxe/ks/n1.cfg") == "host n1 tz UTC disk sdb role osd ip 198.18.0.100\n");
-    CHECK(r.file("state/pxe/ks/n2.cfg") ==
-          "host n2 tz UTC disk sda role storage ip 198.18.0.50\n");
+    CHECK(r.file("state/pxe/ks/n2.cfg") == "host n2 tz UTC disk sda role storage ip 198.18.0.50\n");
     CHECK(r.file("state/pxe/ks/n3.cfg") ==
           "host n3 tz UTC disk nvme0n1 role osd ip 198.18.0.101\n");
     CHECK(r.file("state/pxe/ks/n4.cfg") ==

@@ -100,19 +100,3 @@ TEST_CASE("the joined table maps node -> BMC -> MAC -> DHCP address", "[pxe_tabl
     CHECK_THROWS(storkit::parse_node_table("[1]", "nodes.json"));
     CHECK(storkit::parse_node_table("{}", "nodes.json").empty());
 }
-
-TEST_CASE("binding by order takes the first MAC that is new since the power-on", "[pxe_table]") {
-    DhcpLeaseTable t;
-    t.apply(dhcp("add", kMac1, "198.18.0.100", 10));  // some machine that was up before
-    CHECK_FALSE(storkit::first_new_mac(t, 50, {}));   // nothing new yet
-    t.apply(dhcp("old", kMac1, "198.18.0.100", 55));  // its renewal does not make it new
-    t.apply(dhcp("add", kMac2, "198.18.0.101", 60));
-    t.apply(dhcp("add", kMac3, "198.18.0.102", 70));
-    CHECK(storkit::first_new_mac(t, 50, {}) == std::string(kMac2));
-    CHECK(storkit::first_new_mac(t, 50, {kMac2}) == std::string(kMac3));
-    CHECK(storkit::first_new_mac(t, 65, {}) == std::string(kMac3));
-    CHECK_FALSE(storkit::first_new_mac(t, 50, {kMac2, kMac3}));
-    // dnsmasq replaying its lease file after a restart ("old" for a MAC never seen) is no boot.
-    t.apply(dhcp("old", "52:54:00:00:00:04", "198.18.0.104", 80));
-    CHECK_FALSE(storkit::first_new_mac(t, 75, {}));
-}
