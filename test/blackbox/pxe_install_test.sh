@@ -113,6 +113,13 @@ for k in 1 2 4; do
     echo "#   node$k: $line"
 done
 ip1=$(jq -r '.nodes[] | select(.name == "node1") | .ip' "$STATE/table.json")
+# dnsmasq reports a TFTP transfer when it ends; GRUB leaves the last block of a large file
+# unacknowledged, so the initrd's transfer may end (dnsmasq's retransmits timing out) 30 s later.
+for _ in $(seq 120); do
+    jq -r --arg ip "$ip1" 'select(.kind == "tftp" and .ip == $ip) | .file' "$STATE/events.jsonl" |
+        grep -q initrd.img && break
+    sleep 0.5
+done
 expect_match "$(jq -r --arg ip "$ip1" 'select(.kind == "tftp" and .ip == $ip) | .file' "$STATE/events.jsonl" | tr '\n' ' ')" \
     "vmlinuz.*initrd.img" "node 1 fetched its kernel and initrd over TFTP"
 ip4=$(jq -r '.nodes[] | select(.name == "node4") | .ip' "$STATE/table.json")
