@@ -12,30 +12,60 @@
 
 namespace storkit {
 
-std::string read_secret_file(const std::string& path, const std::string& what) {
+namespace {
+
+// `path` opened for reading, checked to be a regular file, with its status in `st`; its content
+// (at most 64 KiB: a secret is short) by read_content. ConfigError naming the file otherwise.
+UniqueFd open_regular(const std::string& path, const std::string& what, struct stat& st) {
     // O_NOFOLLOW is not used: a symlink to a protected file is fine, fstat checks the target.
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: a FIFO put there does not hang the open; it is refused below.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
-    struct stat st {};
     if (::fstat(fd.get(), &st) < 0)
         throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
     if (!S_ISREG(st.st_mode))
         throw ConfigError(fmt::format("{} {}: not a regular file", what, path));
+    return fd;
+}
+
+std::string read_content(int fd, const std::string& path, const std::string& what) {
+    try {
+        return read_all(fd, path, 65536);
+    } catch (const Error& e) {
+        throw ConfigError(fmt::format("{} {}", what, e.what()));
+    }
+}
+
+}  // namespace
+
+std::string read_secret_file(const std::string& path, const std::string& what) {
+    struct stat st {};
+    UniqueFd fd = open_regular(path, what, st);
     if ((st.st_mode & 0007) != 0)
         throw ConfigError(
             fmt::format("{} {}: mode {:04o} gives others access; refusing it "
                         "(chmod o-rwx {})",
                         what, path, st.st_mode & 07777, path));
-    std::string content;
-    try {
-        content = read_all(fd.get(), path, 65536);  // a secret is one short line
-    } catch (const Error& e) {
-        throw ConfigError(fmt::format("{} {}", what, e.what()));
-    }
+    std::string content = read_content(fd.get(), path, what);
     size_t eol = content.find_first_of("\r\n");
     if (eol != std::string::npos) content.resize(eol);
     if (content.empty())
         throw ConfigError(fmt::format("{} {}: the first line is empty", what, path));
+    return content;
+}
+
+std::string read_root_only_file(const std::string& path, const std::string& what) {
+    struct stat st {};
+    UniqueFd fd = open_regular(path, what, st);
+    if (st.st_uid != 0 || (st.st_mode & 0077) != 0)
+        throw ConfigError(fmt::format(
+            "{} {}: owner uid {}, mode {:04o}: only root may read it (chown root {} && chmod "
+            "600 {})",
+            what, path, st.st_uid, st.st_mode & 07777, path, path));
+    std::string content = read_content(fd.get(), path, what);
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
+        content.pop_back();
+    if (content.empty()) throw ConfigError(fmt::format("{} {}: empty", what, path));
     return content;
 }
 

@@ -7,6 +7,7 @@
 
 #include "bmc/ipmi.h"
 #include "core/error.h"
+#include "core/secret.h"
 #include "core/trust.h"
 #include "pxe/config_parts.h"
 

@@ -40,11 +40,6 @@ void load_groups(PxeConfig& c, const ConfigNode& root, std::span<const std::stri
 // a PEM private key): such values belong in install.secret_files.
 void refuse_inline_secret(const ConfigNode& vars, const std::string& key, const std::string& value);
 
-// The content of `path` (line ends at the end dropped), a regular file owned by root that nobody
-// else may read. Throws ConfigError naming the file, its owner and mode otherwise. `what`
-// names it in messages.
-std::string read_root_only_file(const std::string& path, const std::string& what);
-
 // Reads the `nodes` section into c.nodes (nothing when absent); each node allows `keys`. The
 // networks, the server, the gateway (for c.parts kAll) and the groups are read already.
 void load_nodes(PxeConfig& c, const ConfigNode& root, std::span<const std::string_view> keys);

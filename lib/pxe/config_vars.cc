@@ -1,16 +1,13 @@
 // Template variables of pxe.json (install.vars, groups.NAME.vars, nodes.NAME.vars) and the
 // templates that use them (install.template, boot.kernel_args).
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <iterator>
 
 #include "core/error.h"
-#include "core/fd.h"
+#include "core/secret.h"
 #include "core/statefile.h"
 #include "core/trust.h"
 #include "pxe/config_parts.h"
@@ -47,31 +44,6 @@ void refuse_inline_secret(const ConfigNode& vars, const std::string& key,
         vars.problem(key, fmt::format("looks like a {}: put it in a file only root can read and "
                                       "name that file in install.secret_files",
                                       hash ? "password hash" : "private key"));
-}
-
-std::string read_root_only_file(const std::string& path, const std::string& what) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd) throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) < 0)
-        throw ConfigError(fmt::format("{} {}: {}", what, path, errno_text(errno)));
-    if (!S_ISREG(st.st_mode))
-        throw ConfigError(fmt::format("{} {}: not a regular file", what, path));
-    if (st.st_uid != 0 || (st.st_mode & 0077) != 0)
-        throw ConfigError(fmt::format(
-            "{} {}: owner uid {}, mode {:04o}: only root may read it (chown root {} && chmod "
-            "600 {})",
-            what, path, st.st_uid, st.st_mode & 07777, path, path));
-    std::string content;
-    try {
-        content = read_all(fd.get(), path, 65536);
-    } catch (const Error& e) {
-        throw ConfigError(fmt::format("{} {}", what, e.what()));
-    }
-    while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
-        content.pop_back();
-    if (content.empty()) throw ConfigError(fmt::format("{} {}: empty", what, path));
-    return content;
 }
 
 TemplateValues load_vars(PxeConfig& c, const ConfigNode& owner) {

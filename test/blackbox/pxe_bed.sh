@@ -35,3 +35,16 @@ provisioning_net() {
     ip -n "$NS_S" link set "$VS" up
     ip -n "$NS_C" link set "$VC" up
 }
+
+# tiny_image: what prepare needs besides the config, for tests that install nothing for real:
+# $T/repo/os-1.iso (an image with a random kernel and initrd where the RHEL family has them),
+# $T/ks.in (a one-line install template) and $T/bmc.pw (the BMCs' password, mode 0600).
+tiny_image() {
+    local tree=$T/iso
+    mkdir -p "$tree/images/pxeboot" "$T/repo"
+    head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
+    head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
+    xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
+    printf 'url --url={{repo_url}}\n' >"$T/ks.in"
+    (umask 077 && echo secret >"$T/bmc.pw")
+}

@@ -50,13 +50,7 @@ on_boot 5 "$(ask n5)"
 at_exit "$SIM" cont 4
 
 # --- an installable image and the configuration ------------------------------------------------
-tree=$T/iso
-mkdir -p "$tree/images/pxeboot" "$T/repo"
-head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
-head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
-xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
-printf 'url --url={{repo_url}}\n' >"$T/ks.in"
-(umask 077 && echo secret >"$T/bmc.pw")
+tiny_image
 nodes=""
 for k in 1 2 3 4 5; do nodes+="\"node$k\": {\"bmc\": \"$NET.$k\"}, "; done
 nodes+="\"node6\": {\"bmc\": \"$NET.6\", \"mac\": \"$(mac 6)\"}"

@@ -33,13 +33,7 @@ EOF
 done
 
 # --- an installable image and the configuration ------------------------------------------------
-tree=$T/iso
-mkdir -p "$tree/images/pxeboot" "$T/repo"
-head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
-head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
-xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
-printf 'url --url={{repo_url}}\n' >"$T/ks.in"
-(umask 077 && echo secret >"$T/bmc.pw")
+tiny_image
 nodes=""
 for k in 1 2 3 4 5 6; do nodes+="\"node$k\": {\"bmc\": \"$NET.$k\", \"mac\": \"$(mac "$k")\"}, "; done
 nodes+="\"node7\": {\"bmc\": \"$NET.7\"}, \"node8\": {\"bmc\": \"$NET.8\"}, \"node9\": {\"bmc\": \"$NET.9\"}"

@@ -58,15 +58,9 @@ installer 1 started: heartbeat:packages finished:
 installer 2 started: "failed:anaconda: no disk found"
 
 # --- the configuration: deadlines in seconds ---------------------------------------------------
-tree=$T/iso
-mkdir -p "$tree/images/pxeboot" "$T/repo"
-head -c 100000 /dev/urandom >"$tree/images/pxeboot/vmlinuz"
-head -c 200000 /dev/urandom >"$tree/images/pxeboot/initrd.img"
-xorriso -as mkisofs -quiet -R -J -o "$T/repo/os-1.iso" "$tree" 2>/dev/null
-printf 'url --url={{repo_url}}\n' >"$T/ks.in"
+tiny_image
 printf '#!/bin/sh\necho "$STORKIT_NODE $STORKIT_RESULT $STORKIT_PHASE $STORKIT_DETAIL" >>%s/notified\n' "$T" >"$T/notify"
 chmod 755 "$T/notify"
-(umask 077 && echo secret >"$T/bmc.pw")
 cat >"$T/pxe.json" <<EOF
 {
   "bmc": {"subnet": "$NET.0/24", "user": "admin", "password_file": "$T/bmc.pw",
