@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/completion.h"
 #include "core/deadline.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -103,6 +104,11 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
     add_common_options(spec, app, common);
     if (spec.add_options) spec.add_options(app);
 
+    // For the build, which writes each tool's completion file (core/completion.h).
+    if (argc == 2 && std::string_view(argv[1]) == "--bash-completion") {
+        std::cout << bash_completion(app, spec.name);
+        return kExitOk;
+    }
     int rc = kExitFailed;
     try {
         try {

@@ -11,6 +11,10 @@
 #include "core/trust.h"
 #include "pxe/config_parts.h"
 
+#ifndef STORKIT_SBINDIR
+#define STORKIT_SBINDIR "/usr/sbin"
+#endif
+
 namespace storkit {
 
 using namespace pxe_config;
@@ -127,7 +131,7 @@ void load_server(PxeConfig& c, const ConfigNode& root) {
                                               c.pool.str()));
     c.http_port = server.integer_or("http_port", 80, 1, 65535);
     c.serve_dns = server.boolean_or("dns", false);
-    c.hook = abs_path(server, "hook", "/usr/bin/pxe-report");
+    c.hook = abs_path(server, "hook", STORKIT_SBINDIR "/pxe-report");
     c.cgi_user = server.string_or("user", kDefaultCgiUser);
     bool user_ok =
         !c.cgi_user.empty() && c.cgi_user.size() <= 32 && c.cgi_user != "root" &&

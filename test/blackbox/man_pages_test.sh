@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every tool has a man page; every option its --help lists is documented there, and every option
 # the page's OPTIONS section lists is in --help; a list of choices in --help is the list of items
-# the page describes.
+# the page describes. Every page refers to storkit(7), the shared conventions, which names every
+# tool.
 source "$(dirname "$0")/lib.sh"
-plan 148
+plan 166
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)
@@ -13,6 +14,10 @@ for tool in "$STORKIT_SRC"/tools/*.cc; do
         continue
     fi
     pass "$name has a man page"
+    grep -q '^\.BR storkit (7)' "$page" && pass "$name's page refers to storkit(7)" ||
+        fail "$name's page refers to storkit(7)"
+    grep -qF "fB$(sed 's/-/\\-/g' <<<"$name")\fR(1)" "$STORKIT_SRC/man/storkit.7" &&
+        pass "storkit(7) names $name" || fail "storkit(7) names $name"
     # roff writes "-" as "\-"; compare plain text.
     text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$page")
     run "$STORKIT_BIN/$name" --help
