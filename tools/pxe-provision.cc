@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
         app.fallthrough();
         CLI::App* prepare = app.add_subcommand(
             "prepare", "Image, DHCP/TFTP/HTTP configs, boot files and kickstarts for every node");
+        prepare->add_flag("--reload", opts.reload,
+                          "Then restart or reload dnsmasq and lighttpd (their storkit-pxe-* "
+                          "units) as the changes need");
         prepare->callback([&opts] { opts.subcommand = storkit::PxeSubcommand::kPrepare; });
         CLI::App* boot = app.add_subcommand(
             "boot", "Power the nodes on in order (PXE once), binding unknown MACs by order");

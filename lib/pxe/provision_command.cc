@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "core/error.h"
+#include "core/exec.h"
 #include "core/host_range.h"
 #include "core/log.h"
 #include "core/statefile.h"
@@ -255,6 +258,40 @@ void reinstall(const CommonOptions& common, const std::vector<std::string>& args
     report.msg = fmt::format("reinstall {}: {}; {}", fmt::join(names, " "), prep.msg, report.msg);
 }
 
+// prepare --reload: what prepare said the servers need, done through their units
+// (packaging/systemd): a restart for a changed configuration, a reload (SIGHUP) for changed or
+// removed reservations.
+void reload_servers(Report& report) {
+    std::vector<std::vector<std::string>> commands;
+    for (const auto& x : report.data["restart"])
+        commands.push_back(
+            {"systemctl", "restart", "storkit-pxe-" + x.get<std::string>() + ".service"});
+    for (const auto& x : report.data["reload"])
+        commands.push_back(
+            {"systemctl", "reload", "storkit-pxe-" + x.get<std::string>() + ".service"});
+    nlohmann::json done = nlohmann::json::array();
+    report.data["reloaded"] = done;
+    if (commands.empty()) return;
+    std::vector<std::string> wanted;
+    for (const auto& c : commands) wanted.push_back(fmt::format("{} {}", c[1], c[2]));
+    if (!std::filesystem::exists("/run/systemd/system"))
+        throw Error(fmt::format("--reload: systemd does not run here: {} yourself",
+                                fmt::join(wanted, ", ")));
+    for (const auto& argv : commands) {
+        ExecRequest req;
+        req.argv = argv;
+        req.timeout = std::chrono::seconds(60);
+        ExecResult r = run_command(req);
+        if (!r.ok())
+            throw Error(fmt::format("--reload: systemctl {} {}: {}: {}", argv[1], argv[2],
+                                    r.describe(), r.err.substr(0, r.err.find('\n'))));
+        done.push_back(argv[1] + " " + argv[2]);
+        report.detail(fmt::format("{}ed {}", argv[1] == "restart" ? "restart" : "reload", argv[2]));
+    }
+    report.data["reloaded"] = done;
+    report.changed = true;
+}
+
 // Unbinds the nodes, then renders as prepare does: their reservations and files go.
 void unbind(const CommonOptions& common, const std::vector<std::string>& args, Report& report) {
     std::vector<std::string> names = node_names(args);
@@ -275,7 +312,10 @@ void unbind(const CommonOptions& common, const std::vector<std::string>& args, R
 
 void pxe_provision_command(const CommonOptions& common, const PxeOptions& opts, Report& report) {
     switch (opts.subcommand) {
-        case PxeSubcommand::kPrepare: pxe_prepare(common, report, {}); return;
+        case PxeSubcommand::kPrepare:
+            pxe_prepare(common, report, {});
+            if (opts.reload && !common.dry_run) reload_servers(report);
+            return;
         case PxeSubcommand::kBoot: pxe_boot_command(common, opts.boot, report); return;
         case PxeSubcommand::kStatus: pxe_status_command(common, report); return;
         case PxeSubcommand::kDiscover: pxe_discover_command(common, report); return;

@@ -37,7 +37,9 @@ struct PxeOptions {
     PxeSubcommand subcommand = PxeSubcommand::kNone;
     BootOptions boot;
     EnrollOptions enroll;
-    std::vector<std::string> nodes;  // reinstall, unbind: node names (node1,node2 or node[1-4])
+    std::vector<std::string> nodes;  // reinstall, unbind: node names
+    bool reload =
+        false;  // prepare --reload: restart or reload the servers' units (node1,node2 or node[1-4])
 };
 
 class InstallBook;

@@ -4,7 +4,7 @@
 # the page describes. Every page refers to storkit(7), the shared conventions, which names every
 # tool.
 source "$(dirname "$0")/lib.sh"
-plan 166
+plan 167
 
 for tool in "$STORKIT_SRC"/tools/*.cc; do
     name=$(basename "$tool" .cc)

@@ -6,13 +6,13 @@
 # STORKIT_DEB=FILE tests a package built before instead of building one (about 8 minutes on
 # 2 cores).
 source "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 [ "$(id -u)" = 0 ] || skip_all "installs a package: needs root"
 if dpkg-query -W -f='${Status}' storkit 2>/dev/null | grep -q "ok installed"; then
     skip_all "a storkit package is installed on this machine already"
 fi
-for cmd in dpkg-buildpackage lintian systemd-analyze man xorriso; do
+for cmd in dpkg-buildpackage lintian systemd-analyze man xorriso rpmspec rpmlint; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; done_testing; }
 done
 
@@ -28,6 +28,7 @@ else
     run "$STORKIT_SRC/scripts/package" "$T/out"
     expect_eq "$RC" 0 "scripts/package builds the package, lintian finds no error"
     [ "$RC" = 0 ] || echo "$ERR" | tail -20
+    grep -E '^[EWI]: ' "$T/out/lintian.txt" 2>/dev/null | sed 's/^/# lintian: /'
     deb=$(ls "$T"/out/storkit_*.deb 2>/dev/null | head -1)
 fi
 [ -f "$deb" ] || { fail "there is a package to install"; done_testing; }
@@ -36,6 +37,13 @@ expect_eq "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)" "storkit
 expect_match "$(dpkg-deb -f "$deb" Recommends)" "dnsmasq-base, lighttpd, ipxe" \
     "dnsmasq, lighttpd and iPXE are recommended"
 expect_match "$(dpkg-deb -f "$deb" Depends)" "libvirt0.*" "the libraries found by the build are dependencies"
+
+# The RPM spec parses (rpmspec) and rpmlint finds no error in it; scripts/package --rpm builds
+# the RPM itself (by hand: it compiles everything once more).
+run rpmspec -P "$STORKIT_SRC/packaging/rpm/storkit.spec"
+lint=$(rpmlint "$STORKIT_SRC/packaging/rpm/storkit.spec" 2>&1 | grep -E ' [0-9]+ errors,')
+expect_match "$RC $(grep -c '^Version: *'"$version"'$' <<<"$OUT") $lint" "^0 1 .* 0 errors," \
+    "the RPM spec parses, says version $version, and rpmlint finds no error in it"
 
 # --- install ----------------------------------------------------------------------------------
 had_user=0

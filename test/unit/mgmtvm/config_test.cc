@@ -227,3 +227,12 @@ TEST_CASE("deadlines that cannot fit in a tick are refused, naming what adds up"
     REQUIRE(d != std::string::npos);
     CHECK(load_error(full.substr(0, d) + "\n}") == "");
 }
+
+// The example the package installs under /usr/share/doc/storkit/examples is a valid config.
+TEST_CASE("the packaged example mgmtvm.json loads") {
+    MgmtvmConfig c =
+        load_mgmtvm_config(std::string(STORKIT_SOURCE_DIR) + "/packaging/examples/mgmtvm.json", "");
+    CHECK(c.node == "stor1");
+    CHECK(c.vm_name == "mgmt");
+    CHECK(c.lease_tick_s == 60);
+}
