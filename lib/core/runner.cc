@@ -41,7 +41,7 @@ void wire_lines(const CommonOptions& common, Report& report) {
         report.on_line = [](const std::string& s) { std::cout << s << '\n' << std::flush; };
     if (!common.json && ::isatty(STDERR_FILENO))
         report.on_progress = [](const std::string& s) {
-            std::cerr << (s.empty() ? "\n" : "\r" + s) << std::flush;
+            std::cerr << (s.empty() ? "\n" : "\r" + s + "\033[K") << std::flush;
         };
     if (!common.json && ::isatty(STDOUT_FILENO))
         report.on_redraw = [](const std::string& screen) {

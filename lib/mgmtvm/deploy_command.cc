@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/exec.h"
+#include "core/progress_bar.h"
 #include "core/statefile.h"
 #include "mgmtvm/backend_ceph.h"
 #include "mgmtvm/ceph_auth.h"
@@ -148,14 +149,18 @@ struct Deploy {
         if (common.dry_run) return step("import", true, "import " + what + " and compare");
         report.line(fmt::format("import: importing {} ...", what));
         double t0 = now_seconds();
+        // qemu-img reports the percentage copied; in MiB of the virtual size for the bar.
+        ProgressBar bar(report, "import", "MiB");
         std::function<void(double)> progress;
-        if (report.shows_progress())
-            progress = [this](double pct) {
-                report.progress(fmt::format("import: {:5.1f} %", pct));
+        if (bar.shown())
+            progress = [&bar, &file](double pct) {
+                bar.update(
+                    static_cast<uint64_t>(pct / 100 * static_cast<double>(file.virtual_size)),
+                    file.virtual_size);
             };
         ceph::import_disk_file(ceph.client, ceph.image, file, seconds_to_ms(opts.import_timeout_s),
                                progress);
-        if (progress) report.progress("");
+        bar.finish();
         double took = now_seconds() - t0;
         storage.shared_write(kImportKey, json{{"file", file.path},
                                               {"format", file.format},

@@ -7,6 +7,7 @@
 #include "bmc/power_command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress_bar.h"
 #include "core/secret.h"
 #include "pxe/bmc_fleet.h"
 #include "pxe/boot_plan.h"
@@ -373,7 +374,18 @@ void BootRun::act(const BootStep& step) {
 // there. A dry run names the first step, --step takes one. Returns whether a step was taken.
 bool BootRun::walk() {
     bool acted = false;
+    // On a terminal: how many nodes are through (powered, bound, given up or left alone).
+    ProgressBar bar(report_, "boot", "nodes");
+    auto through = [this] {
+        uint64_t n = 0;
+        for (const PlanEntry& e : nodes_) {
+            NodeBoot s = boot_.nodes[e.name].state;
+            n += s != NodeBoot::kPending && s != NodeBoot::kWaiting ? 1 : 0;
+        }
+        return n;
+    };
     for (;;) {
+        bar.update(through(), nodes_.size());
         if (!common_.dry_run) note_unclaimed();
         BootStep step = plan_boot(nodes_, boot_, leases(), settings_, now_seconds());
         if (step.kind == BootStep::kDone) break;

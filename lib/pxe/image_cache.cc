@@ -58,12 +58,13 @@ std::string sha256_file(const std::string& path, const Progress& progress) {
         sha256_update(&ctx, size, reinterpret_cast<const uint8_t*>(data));
         done += size;
         auto now = std::chrono::steady_clock::now();
-        if (progress && now - last >= std::chrono::seconds(1)) {
+        if (progress && now - last >= std::chrono::milliseconds(200)) {
             last = now;
             progress(done, static_cast<uint64_t>(st.st_size));
         }
         return true;
     });
+    if (progress) progress(done, static_cast<uint64_t>(st.st_size));
     uint8_t digest[SHA256_DIGEST_SIZE];
     sha256_digest(&ctx, sizeof digest, digest);
     std::string hex;

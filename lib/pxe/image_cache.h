@@ -10,7 +10,8 @@
 
 namespace storkit {
 
-// SHA-256 of a file as lower-case hex (nettle). `progress` is called about once a second.
+// SHA-256 of a file as lower-case hex (nettle). `progress` is called about five times a
+// second, and once at the end.
 std::string sha256_file(const std::string& path, const Progress& progress = {});
 
 // The checksum the repository gives for `iso_path` in <iso>.sha256 or <repo>/<version>.sha256

@@ -228,7 +228,7 @@ void extract_image(const std::string& iso_path, const std::string& dest,
         auto last = std::chrono::steady_clock::now();
         auto tick = [&](uint64_t d) {
             auto now = std::chrono::steady_clock::now();
-            if (progress && now - last >= std::chrono::seconds(1)) {
+            if (progress && now - last >= std::chrono::milliseconds(200)) {
                 last = now;
                 progress(d, listing.bytes);
             }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/exec.h"
 #include "core/log.h"
+#include "core/progress_bar.h"
 #include "core/statefile.h"
 #include "pxe/bmc_fleet.h"
 #include "pxe/config.h"
@@ -203,6 +204,7 @@ bool Tick::run() {
 
 void pxe_monitor_command(const CommonOptions& common, const MonitorOptions& opts, Report& report) {
     PxeConfig cfg = load_pxe_config(common.config);
+    double started = now_seconds();
     for (;;) {
         Tick tick(common, opts, cfg, report);
         bool all_done = tick.run();
@@ -212,7 +214,13 @@ void pxe_monitor_command(const CommonOptions& common, const MonitorOptions& opts
             report.failed = report.data["counts"]["failed_or_timed_out"].get<size_t>() > 0;
             return;
         }
-        report.redraw(fmt::format("{}{}\n", report.text, report.msg));
+        const nlohmann::json& counts = report.data["counts"];
+        size_t open = counts["watching"].get<size_t>();
+        size_t total =
+            open + counts["succeeded"].get<size_t>() + counts["failed_or_timed_out"].get<size_t>();
+        report.redraw(fmt::format(
+            "{}{}\n{}\n", report.text, report.msg,
+            format_progress("installs", total - open, total, "done", now_seconds() - started)));
         std::this_thread::sleep_for(
             std::chrono::milliseconds(static_cast<long>(opts.interval_s * 1000)));
     }

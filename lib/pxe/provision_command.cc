@@ -8,6 +8,7 @@
 #include "core/exec.h"
 #include "core/host_range.h"
 #include "core/log.h"
+#include "core/progress_bar.h"
 #include "core/statefile.h"
 #include "core/trust.h"
 #include "pxe/boot_loaders.h"
@@ -33,8 +34,14 @@ std::vector<NodeEntry> parse_table(const std::string& path,
     return text ? parse_node_table(*text, path) : std::vector<NodeEntry>{};
 }
 
-void progress(const char* what, uint64_t done, uint64_t total) {
-    log::info("{}: {} of {} MB", what, done >> 20, total >> 20);
+// Progress of long work on an image: a bar on a terminal, else lines with -v.
+Progress image_progress(ProgressBar& bar, const char* what) {
+    return [&bar, what](uint64_t done, uint64_t total) {
+        if (bar.shown())
+            bar.update(done, total);
+        else
+            log::info("{}: {} of {} MB", what, done >> 20, total >> 20);
+    };
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
@@ -157,10 +164,11 @@ void pxe_prepare(const CommonOptions& common, Report& report,
     Inventory inv = build_inventory(cfg, parse_table(table_path, table_text));
     nlohmann::json notes = nlohmann::json::array();
     check_hook(cfg, notes);
-    Progress image_progress = [](uint64_t d, uint64_t t) { progress("image", d, t); };
     ImageCache cache(cfg.pxe_state() + "/images");
-    PreparedImage image =
-        cache.inspect(cfg.iso_path, cfg.iso_kernel, cfg.iso_initrd, image_progress);
+    ProgressBar hashing(report, "sha256", "MiB"), extracting(report, "extract", "MiB");
+    PreparedImage image = cache.inspect(cfg.iso_path, cfg.iso_kernel, cfg.iso_initrd,
+                                        image_progress(hashing, "image sha256"));
+    hashing.finish();
 
     std::optional<FileLock> lock;
     if (!common.dry_run) {
@@ -169,7 +177,8 @@ void pxe_prepare(const CommonOptions& common, Report& report,
         // Another tool may have updated the table (a learned MAC) before we held the lock.
         std::optional<std::string> now = read_file(table_path);
         if (now != table_text) inv = build_inventory(cfg, parse_table(table_path, now));
-        cache.store(image, image_progress);
+        cache.store(image, image_progress(extracting, "image extract"));
+        extracting.finish();
     }
     for (const std::string& n : inv.notes) notes.push_back(n);
     bool image_ready = image.cached || image.extracted;

@@ -5,7 +5,7 @@
 # DHCP client (busybox udhcpc, in a network namespace joined by a veth) when their BMC boots
 # them, node 9 never asks for an address. The BMCs record every chassis command with its time.
 source "$(dirname "$0")/lib.sh"
-plan 71
+plan 72
 
 for cmd in xorriso dnsmasq busybox ip jq ipmi_sim; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -205,6 +205,9 @@ expect_eq "$OUT" "" "nothing is due yet"
 after=$(cat "$BASE"/bmc*/node/events.log | grep -c 'set power 1')
 expect_eq "$((after - before))" 2 "two power-ups in all"
 expect_eq "$(jq -r '.nodes.node3.state' "$T/state2/pxe/boot.json")" pending "node 3 waits its turn"
+# On a terminal (script(1) gives it one) boot draws a bar of the nodes that are through.
+tty_out=$(script -qec "pxe-provision --config '$T/step.json' boot --step" /dev/null </dev/null)
+expect_match "$tty_out" "boot +\[#+-+\] +[0-9]+% +2/3 nodes" "on a terminal boot shows its progress: 2 of 3 nodes"
 
 # --- discover: a config without nodes --------------------------------------------------------
 jq ".paths.state_dir = \"$T/state3\" | del(.nodes)" "$T/base.json" >"$T/disc.json"
