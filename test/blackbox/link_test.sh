@@ -55,5 +55,5 @@ run cmake --install "$STORKIT_BIN/.." --prefix "$T/inst"
 expect_eq "$RC" 0 "cmake --install into a scratch prefix"
 libs=$(find "$T/inst" -name '*.so*' -o -name '*.a' | tr '\n' ' ')
 expect_eq "$libs" "" "the install holds no library"
-[ -x "$T/inst/bin/mgmtvm-reconcile" ] && pass "the install holds the tools" || fail "the install holds the tools"
+[ -x "$T/inst/sbin/mgmtvm-reconcile" ] && pass "the install holds the tools (in sbin)" || fail "the install holds the tools"
 done_testing

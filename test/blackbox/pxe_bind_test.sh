@@ -2,7 +2,7 @@
 # pxe-provision boot binding MACs to nodes that have none, against real BMCs (ipmi_sim) and a
 # real dnsmasq running prepare's config with pxe-report as its dhcp-script. A MAC binds to the
 # right node or to none:
-#   node1  a slow machine: it asks for an address 8 s after power-on, past its 6 s window (a
+#   node1  a slow machine: it asks for an address 10 s after power-on, past its 8 s window (a
 #          machine that is off asks nothing: its boot program checks the power first)
 #   node2  asks after 3 s: its own MAC, never node1's late one
 #   node3  two NICs ask at once: which is its own cannot be told; both are unclaimed
@@ -42,7 +42,7 @@ on_boot() {
     chmod +x "$BASE/bmc$1/node/on-boot"
 }
 for n in 1 2 3a 3b 5; do nic "n$n" "$(mac "$n")"; done
-on_boot 1 "sleep 8; [ \"\$(cat \"\$1/power\")\" = 1 ] || exit 0; $(ask n1)"
+on_boot 1 "sleep 10; [ \"\$(cat \"\$1/power\")\" = 1 ] || exit 0; $(ask n1)"
 on_boot 2 "sleep 3; $(ask n2)"
 on_boot 3 "$(ask n3a) & $(ask n3b) & wait"
 on_boot 4 "sleep 1.5; BASE=$BASE NET=$NET PORT=$PORT $SIM stop 4"
@@ -66,7 +66,7 @@ cat >"$CFG" <<EOF
             "lighttpd_conf": "$D/etc/lighttpd.conf", "state_dir": "$D/state"},
   "boot": {"loader": "native"},
   "install": {"template": "$T/ks.in"},
-  "power": {"wave": 1, "interval_s": 1, "bind_timeout_s": 6},
+  "power": {"wave": 1, "interval_s": 1, "bind_timeout_s": 8},
   "nodes": {$nodes}
 }
 EOF
@@ -83,7 +83,7 @@ expect_eq "$RC" 1 "boot exits 1: nodes were given up"
 expect_eq "$(json .nodes.node2.mac)" "$(mac 2)" \
     "node 2 is bound to its own MAC, not to the late lease of node 1"
 expect_eq "$(json .nodes.node1.state)" unbound "node 1 is given up"
-expect_match "$(json .nodes.node1.error)" "no new lease within 6 s of its power-on; powered off" \
+expect_match "$(json .nodes.node1.error)" "no new lease within 8 s of its power-on; powered off" \
     "node 1's error says why and that it was powered off"
 expect_eq "$(events 1)" "set boot pxe|set power 1|boot pxe|set power 0|" \
     "node 1 was powered off when given up"
@@ -134,5 +134,9 @@ expect_eq "$(ls "$STATE/dhcp-hosts/" | tr '\n' ' ')" "node5 node6 " \
 run "${PP[@]}" boot --force node2 --json
 expect_eq "$(json .nodes.node2.state)/$(json .nodes.node2.mac)" "bound/$(mac 2)" \
     "the unclaimed MAC binds to node 2 when it asks again in node 2's window"
+[ "$(json .nodes.node2.state)" = bound ] || {
+    echo "#   node2: $(json .nodes.node2.error)"
+    grep -h '"dhcp"' "$STATE/events.jsonl" | jq -c '[.action, .mac, .time]' | sed 's/^/#   /'
+}
 
 done_testing
