@@ -134,12 +134,14 @@ bool ConfigNode::boolean_or(const std::string& key, bool fallback) const {
     return fallback;
 }
 
-double ConfigNode::positive_or(const std::string& key, double fallback) const {
+double ConfigNode::positive_or(const std::string& key, double fallback, double max) const {
     if (!has(key)) return fallback;
     const json& v = (*value_)[key];
-    if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0)
+    if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0 &&
+        v.get<double>() <= max)
         return v.get<double>();
-    problem(key, "expected a number greater than 0, got " + type_name(v));
+    problem(key, fmt::format("expected a number greater than 0 and at most {}, got {}", max,
+                             type_name(v)));
     return fallback;
 }
 

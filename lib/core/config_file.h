@@ -68,8 +68,9 @@ class ConfigNode {
     std::string string(const std::string& key) const;  // "" after a problem
     std::string string_or(const std::string& key, const std::string& fallback) const;
     bool boolean_or(const std::string& key, bool fallback) const;
-    // A number > 0 (accepts integers and decimals).
-    double positive_or(const std::string& key, double fallback) const;
+    // A number greater than 0 and at most `max` (integers and decimals): a duration in seconds,
+    // a size. Every caller names its ceiling: a huge value would overflow what it becomes.
+    double positive_or(const std::string& key, double fallback, double max) const;
     long integer_or(const std::string& key, long fallback, long min, long max) const;
     // A non-empty array of strings, e.g. a command's argv; empty after a problem.
     std::vector<std::string> argv(const std::string& key) const;

@@ -26,11 +26,11 @@ CephStorageConfig parse_ceph_storage(const ConfigNode& cfg) {
         cfg.problem("conf", "expected an absolute path");
     c.client.client = cfg.string_or("client", "admin");
     c.client.pool = cfg.string_or("pool", "rbd");
-    c.client.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 3));
+    c.client.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 3, 600));
     c.image = cfg.string("image");
     ConfigNode mons = cfg.section("monitors");
     for (const std::string& node : mons.keys()) c.monitors[node] = mons.string(node);
-    c.blocklist_s = cfg.positive_or("blocklist_s", 3600);
+    c.blocklist_s = cfg.positive_or("blocklist_s", 3600, 31536000);
     return c;
 }
 

@@ -37,7 +37,7 @@ CommandStorageConfig parse_command_storage(const ConfigNode& cfg) {
     require_trusted(cfg, "service_health", c.service_health);
     require_trusted(cfg, "volume_health", c.volume_health);
     require_trusted(cfg, "is_master", c.is_master);
-    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 3));
+    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 3, 600));
     c.lease_acquire = optional_command(cfg, "lease_acquire");
     c.lease_renew = optional_command(cfg, "lease_renew");
     c.lease_release = optional_command(cfg, "lease_release");

@@ -202,7 +202,7 @@ VmLeaseOutcome lease_in_time(const SimStorageConfig& c, const StorageContext& x,
 SimStorageConfig parse_sim_storage(const ConfigNode& cfg) {
     cfg.allow_only(kSimStorageKeys);
     SimStorageConfig c;
-    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 2));
+    c.timeout = seconds_to_ms(cfg.positive_or("timeout_s", 2, 600));
     c.dir = cfg.string("dir");
     struct stat st {};
     if (!cfg.ok("dir")) return c;

@@ -56,15 +56,15 @@ void load_nodes(MgmtvmConfig& c, const ConfigNode& root, const std::string& node
 void load_timing(MgmtvmConfig& c, const ConfigNode& root) {
     ConfigNode d = root.section("deadlines");
     d.allow_only(kDeadlineKeys);
-    c.tick = seconds_to_ms(d.positive_or("tick_s", 57));
-    c.peer = seconds_to_ms(d.positive_or("peer_s", 3));
-    c.stop = seconds_to_ms(d.positive_or("stop_s", 15));
+    c.tick = seconds_to_ms(d.positive_or("tick_s", 57, 3600));
+    c.peer = seconds_to_ms(d.positive_or("peer_s", 3, 3600));
+    c.stop = seconds_to_ms(d.positive_or("stop_s", 15, 3600));
     if (d.ok("tick_s") && d.ok("peer_s") && c.peer >= c.tick)
         d.problem("peer_s", "must be shorter than deadlines.tick_s, or no tick could finish");
     ConfigNode l = root.section("lease");
     l.allow_only(kLeaseKeys);
     c.lease_ticks = static_cast<int>(l.integer_or("ticks", 3, 2, 1000));
-    c.lease_tick_s = l.positive_or("tick_s", 60);
+    c.lease_tick_s = l.positive_or("tick_s", 60, 3600);
     std::string fencing = l.string_or("fencing", "storage");
     if (fencing != "storage" && fencing != "none")
         l.problem("fencing", fmt::format("expected \"storage\" or \"none\", got \"{}\"", fencing));

@@ -278,8 +278,8 @@ void load_power(PxeConfig& c, const ConfigNode& root) {
     ConfigNode power = root.section("power");
     power.allow_only(kPowerKeys);
     c.power_wave = power.integer_or("wave", 1, 1, 1024);
-    c.power_interval_ms = seconds_to_ms(power.positive_or("interval_s", 10)).count();
-    c.bind_timeout_ms = seconds_to_ms(power.positive_or("bind_timeout_s", 300)).count();
+    c.power_interval_ms = seconds_to_ms(power.positive_or("interval_s", 10, 3600)).count();
+    c.bind_timeout_ms = seconds_to_ms(power.positive_or("bind_timeout_s", 300, 86400)).count();
     std::string mode = power.string_or("boot_mode", c.firmware == Firmware::kUefi ? "efi" : "bios");
     if (mode != "bios" && mode != "efi")
         power.problem("boot_mode", fmt::format("\"{}\": expected bios or efi", mode));
@@ -291,9 +291,7 @@ void load_monitor(PxeConfig& c, const ConfigNode& root) {
     ConfigNode m = root.section("monitor");
     m.allow_only(kMonitorKeys);
     auto seconds = [&m](const char* key, double fallback) {
-        double v = m.positive_or(key, fallback);
-        if (v > 86400) m.problem(key, fmt::format("{} s: at most 86400 (a day)", v));
-        return v;
+        return m.positive_or(key, fallback, 86400);
     };
     c.monitor.dhcp_s = seconds("dhcp_s", 300);
     c.monitor.kickstart_s = seconds("kickstart_s", 300);

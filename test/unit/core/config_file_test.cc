@@ -31,7 +31,7 @@ std::string load(const json& config) {
     ConfigNode limits = root.section("limits");
     limits.allow_only(kLimitKeys);
     limits.integer_or("retries", 1, 0, 10);
-    limits.positive_or("timeout_s", 5);
+    limits.positive_or("timeout_s", 5, 600);
     try {
         errors.checkpoint();
     } catch (const ConfigError& e) {
@@ -96,7 +96,7 @@ TEST_CASE("a recorded problem gives the fallback and marks the key and what is b
     json config = with("/limits/timeout_s", "2");
     ConfigNode root(&config, "t.json", "", &errors);
     ConfigNode limits = root.object("limits");
-    CHECK(limits.positive_or("timeout_s", 5) == 5);
+    CHECK(limits.positive_or("timeout_s", 5, 600) == 5);
     CHECK(limits.integer_or("retries", 1, 0, 10) == 3);
     CHECK_FALSE(limits.ok("timeout_s"));
     CHECK_FALSE(root.ok("limits.timeout_s"));
@@ -108,8 +108,8 @@ TEST_CASE("a recorded problem gives the fallback and marks the key and what is b
     CHECK_FALSE(root.ok("gone.below"));
     CHECK_FALSE(errors.empty());
     CHECK_THROWS_WITH(errors.checkpoint(),
-                      "t.json: key 'limits.timeout_s': expected a number greater than 0, got the "
-                      "string \"2\"\nt.json: key 'gone': missing");
+                      "t.json: key 'limits.timeout_s': expected a number greater than 0 and at "
+                      "most 600, got the string \"2\"\nt.json: key 'gone': missing");
 }
 
 TEST_CASE("a ConfigError from elsewhere is recorded with its message unchanged") {
@@ -118,4 +118,15 @@ TEST_CASE("a ConfigError from elsewhere is recorded with its message unchanged")
     root.problem("net", ConfigError("command net: /x is writable by others"));
     CHECK_FALSE(root.ok("net.name"));
     CHECK_THROWS_WITH(errors.checkpoint(), "command net: /x is writable by others");
+}
+
+// A number past its ceiling would overflow what it becomes (1e308 s as milliseconds).
+TEST_CASE("a positive number has a ceiling") {
+    CHECK(load(with("/limits/timeout_s", 600)) == "");
+    CHECK(load(with("/limits/timeout_s", 1e308)) ==
+          "t.json: key 'limits.timeout_s': expected a number greater than 0 and at most 600, got "
+          "the number 1e+308");
+    CHECK(load(with("/limits/timeout_s", 600.5)) ==
+          "t.json: key 'limits.timeout_s': expected a number greater than 0 and at most 600, got "
+          "the number 600.5");
 }

@@ -96,7 +96,8 @@ TEST_CASE("config errors name the file and the key path") {
     CHECK(load_error(with(R"("libvirt": "qemu:///system")", R"("uri": "qemu:///system")")) ==
           "FILE: key 'nodes.node1.uri': unknown key (known here: libvirt)");
     CHECK(load_error(with(R"("timeout_s": 3)", R"("timeout_s": -1)")) ==
-          "FILE: key 'storage.timeout_s': expected a number greater than 0, got the number -1");
+          "FILE: key 'storage.timeout_s': expected a number greater than 0 and at most 600, got "
+          "the number -1");
     CHECK(load_error(with(R"(["/bin/true", "master"])", R"("stor-check master")")) ==
           "FILE: key 'storage.is_master': expected a command as a non-empty array of strings, got "
           "the string \"stor-check master\"");
@@ -235,4 +236,14 @@ TEST_CASE("the packaged example mgmtvm.json loads") {
     CHECK(c.node == "stor1");
     CHECK(c.vm_name == "mgmt");
     CHECK(c.lease_tick_s == 60);
+}
+
+// 1e308 used to pass: the lease then held "expires": null and every later tick failed.
+TEST_CASE("lease.tick_s and the deadlines have ceilings") {
+    CHECK(load_error(with(R"("deadlines": {)", R"("lease": {"tick_s": 1e308}, "deadlines": {)")) ==
+          "FILE: key 'lease.tick_s': expected a number greater than 0 and at most 3600, got the "
+          "number 1e+308");
+    CHECK(load_error(with(R"("tick_s": 56)", R"("tick_s": 3601)")) ==
+          "FILE: key 'deadlines.tick_s': expected a number greater than 0 and at most 3600, got "
+          "the number 3601");
 }
