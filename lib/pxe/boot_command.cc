@@ -105,7 +105,7 @@ class BootRun {
     // Powers a given-up node off: kUnbound once read back off, else kOffFailed.
     void power_off(const std::string& name, const std::string& why);
     void retry_power_off();
-    void note_unclaimed();
+    void note_unclaimed(const DhcpLeaseTable& leases);
     // Progress, shown as the boot goes (a run takes minutes), to a person only: a run from cron
     // that went well prints nothing.
     void say(const std::string& line) {
@@ -306,6 +306,7 @@ void BootRun::unbind(const BootStep& step) {
     NodeBootRecord& rec = boot_.nodes[name];
     double now = now_seconds();
     rec.given_up_at = now;
+    rec.given_up = step.why;
     const DhcpLeaseTable table = step.unclaimed.empty() ? DhcpLeaseTable{} : leases();
     for (const std::string& mac : step.unclaimed) {
         auto it = table.leases().find(mac);
@@ -345,14 +346,13 @@ void BootRun::retry_power_off() {
         NodeBootRecord& rec = boot_.nodes[n.name];
         if (rec.state != NodeBoot::kOffFailed) continue;
         ensure_power();
-        std::string why = rec.error.substr(0, rec.error.find("; its power-off failed"));
-        power_off(n.name, why);
+        power_off(n.name, rec.given_up);
     }
 }
 
 // Records the new MACs no node can have (new_unclaimed), each said once.
-void BootRun::note_unclaimed() {
-    std::map<std::string, UnclaimedLease> found = new_unclaimed(nodes_, boot_, leases(), settings_);
+void BootRun::note_unclaimed(const DhcpLeaseTable& leases) {
+    std::map<std::string, UnclaimedLease> found = new_unclaimed(nodes_, boot_, leases, settings_);
     if (found.empty()) return;
     for (auto& [mac, u] : found) {
         warn(fmt::format("unclaimed lease {} ({}): {}", mac, u.ip, u.why));
@@ -386,8 +386,10 @@ bool BootRun::walk() {
     };
     for (;;) {
         bar.update(through(), nodes_.size());
-        if (!common_.dry_run) note_unclaimed();
-        BootStep step = plan_boot(nodes_, boot_, leases(), settings_, now_seconds());
+        // One read of the lease table per step, under its lock.
+        DhcpLeaseTable table = leases();
+        if (!common_.dry_run) note_unclaimed(table);
+        BootStep step = plan_boot(nodes_, boot_, table, settings_, now_seconds());
         if (step.kind == BootStep::kDone) break;
         if (step.kind == BootStep::kWait) {
             if (opts_.step || common_.dry_run) break;

@@ -96,6 +96,7 @@ json BootState::to_json() const {
                             {"ip", r.ip},
                             {"bound_at", r.bound_at},
                             {"given_up_at", r.given_up_at},
+                            {"given_up", r.given_up},
                             {"result", r.result},
                             {"error", r.error}};
     json unclaimed_json = json::object();
@@ -128,6 +129,7 @@ BootState BootState::from_json(const json& j, const std::string& path) {
         r.ip = v.value("ip", "");
         r.bound_at = v.value("bound_at", 0.0);
         r.given_up_at = v.value("given_up_at", 0.0);
+        r.given_up = v.value("given_up", "");
         r.result = v.value("result", "");
         r.error = v.value("error", "");
         st.nodes[it.key()] = r;

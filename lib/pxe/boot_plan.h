@@ -44,6 +44,7 @@ struct NodeBootRecord {
     std::string ip;   // the lease that bound it
     double bound_at = 0;
     double given_up_at = 0;  // when it was given up (kUnbound, kOffFailed)
+    std::string given_up;    // why it was given up
     std::string result;      // the power action's line ("...: on, booting pxe (bios, was off)")
     std::string error;
 };
