@@ -88,7 +88,7 @@ void bmc_discover_command(const CommonOptions& common, const BmcPowerOptions& op
     Subnet subnet = parse_search_subnet(cidr);
     DiscoverOptions d;
     d.port = opts.port;
-    d.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms : 2000);
+    d.timeout = milliseconds(opts.timeout_ms.value_or(2000));
     report.data["subnet"] = subnet.str();
     report.data["dry_run"] = common.dry_run;
     if (common.dry_run) {
@@ -113,13 +113,13 @@ PowerSettings power_settings(const BmcPowerOptions& opts, const std::optional<Bm
     PowerSettings s;
     s.login.user = !opts.user.empty() ? opts.user : cfg && !cfg->user.empty() ? cfg->user : "admin";
     if (!cfg) s.login.password = load_secret(opts.password_file, kIpmiPasswordEnv, "BMC password");
-    s.login.cipher_suite = opts.cipher_suite >= 0 ? opts.cipher_suite : cfg ? cfg->cipher_suite : 3;
+    s.login.cipher_suite = opts.cipher_suite ? *opts.cipher_suite : cfg ? cfg->cipher_suite : 3;
     if (!valid_cipher_suite(s.login.cipher_suite))
         throw ConfigError(
             fmt::format("--cipher-suite {}: not a cipher suite FreeIPMI supports "
                         "(0-3, 6-8, 11, 12, 15-17)",
                         s.login.cipher_suite));
-    s.login.timeout = milliseconds(opts.timeout_ms ? opts.timeout_ms
+    s.login.timeout = milliseconds(opts.timeout_ms ? *opts.timeout_ms
                                    : cfg           ? cfg->timeout_ms
                                                    : 5000);
     s.boot_mode = opts.efi || (cfg && cfg->efi) ? BootMode::kEfi : BootMode::kBios;
@@ -166,7 +166,7 @@ std::vector<IpmiLogin> member_logins(const BmcPowerOptions& opts, const Targets&
 void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
                        const BmcFleetLoader& load_fleet, Report& report) {
     check_range("--port", opts.port, 1, 65535);
-    if (opts.timeout_ms != 0) check_range("--timeout-ms", opts.timeout_ms, 100, 600000);
+    if (opts.timeout_ms) check_range("--timeout-ms", *opts.timeout_ms, 100, 600000);
     report.data["action"] = opts.action;
     if (opts.action == "discover") return bmc_discover_command(common, opts, load_fleet, report);
 
@@ -175,7 +175,7 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
         throw ConfigError(fmt::format("unknown action '{}' (expected {}|discover)", opts.action,
                                       power_action_names()));
     if (!opts.subnet.empty()) throw ConfigError("--subnet goes with discover only");
-    if (opts.retries >= 0) check_range("--retries", opts.retries, 0, 10);
+    if (opts.retries) check_range("--retries", *opts.retries, 0, 10);
     check_range("--window", opts.window, 1, 1024);
     check_range("--settle-ms", opts.settle_ms, 0, 600000);
     Targets t = targets(common, opts, load_fleet);
@@ -184,7 +184,7 @@ void bmc_power_command(const CommonOptions& common, const BmcPowerOptions& opts,
     if (t.cfg) logins = member_logins(opts, t, settings.login);
     FanoutOptions fanout;
     fanout.window = static_cast<size_t>(opts.window);
-    fanout.retries = opts.retries >= 0 ? opts.retries : t.cfg ? t.cfg->retries : 1;
+    fanout.retries = opts.retries ? *opts.retries : t.cfg ? t.cfg->retries : 1;
     report.data["dry_run"] = common.dry_run;
     auto label = [&t](size_t i) { return t.names.empty() ? std::string() : t.names[i] + " "; };
 

@@ -21,9 +21,10 @@ struct BmcPowerOptions {
     std::string nodes;   // --nodes a,b: only these nodes of the config
     std::string user;    // empty: bmc.user of the config, else "admin"
     std::string password_file;
-    int cipher_suite = -1;  // -1: bmc.cipher_suite of the config, else 3
-    long timeout_ms = 0;    // 0: bmc.timeout_ms of the config, else 5000 (discover: 2000)
-    int retries = -1;       // -1: bmc.retries of the config, else 1
+    std::optional<int> cipher_suite;  // none: bmc.cipher_suite of the config, else 3
+    std::optional<long> timeout_ms;   // none: bmc.timeout_ms of the config, else 5000
+                                      // (discover: 2000)
+    std::optional<int> retries;       // none: bmc.retries of the config, else 1
     long window = 64;
     long settle_ms = 10000;
     bool efi = false;

@@ -4,7 +4,7 @@
 # Each simulated node records every chassis command with a timestamp (scripts/testbed/bmc-sim),
 # so the checks look at what the BMCs really saw, not only at what bmc-power says.
 source "$(dirname "$0")/lib.sh"
-plan 98
+plan 101
 
 SIM=$STORKIT_SRC/scripts/testbed/bmc-sim
 export BASE=$T/bmc PORT=623 SILENT=1 WRONG_PASSWORD=21
@@ -70,6 +70,14 @@ expect_rc 2 "a password cannot be given on the command line" \
     bmc-power --hosts "$LIVE" --password secret on
 expect_rc 2 "a cipher suite FreeIPMI lacks is a usage error" \
     "${BP[@]}" --hosts "$LIVE" --cipher-suite 4 on
+for opt in "--retries -1" "--timeout-ms 0" "--cipher-suite -1"; do
+    # shellcheck disable=SC2086 # the option and its value
+    run bmc-power --password-file "$PW" --hosts "$LIVE" $opt on
+    expect_eq "$RC ${ERR//$'\n'/ }" "2 bmc-power: error: ${opt% *} ${opt#* }: $(case $opt in
+        --retries*) echo "expected 0 to 10" ;; --timeout-ms*) echo "expected 100 to 600000" ;;
+        *) echo "not a cipher suite FreeIPMI supports (0-3, 6-8, 11, 12, 15-17)" ;; esac)" \
+        "$opt is refused, not taken for 'not given'"
+done
 expect_rc 2 "--subnet goes with discover only" "${BP[@]}" --hosts "$LIVE" --subnet "$NET.0/24" on
 expect_rc 2 "discover needs --subnet" bmc-power discover
 expect_rc 2 "discover refuses a subnet with host bits set" \
