@@ -4,7 +4,7 @@
 # /etc/storkit is root's only, the cron file runs nothing, the example install config prepares,
 # and removing the package keeps the configuration while purging removes it.
 # STORKIT_DEB=FILE tests a package built before instead of building one (about 8 minutes on
-# 2 cores).
+# 2 cores). The package is left in STORKIT_PACKAGES (ctest: build/packages) for ansible_test.
 source "$(dirname "$0")/lib.sh"
 plan 23
 
@@ -25,11 +25,13 @@ if [ -n "${STORKIT_DEB:-}" ]; then
     deb=$STORKIT_DEB
     pass "a package built before: $deb"
 else
-    run "$STORKIT_SRC/scripts/package" "$T/out"
+    out=${STORKIT_PACKAGES:-$T/out}
+    rm -f "$out"/storkit_*
+    run "$STORKIT_SRC/scripts/package" "$out"
     expect_eq "$RC" 0 "scripts/package builds the package, lintian finds no error"
     [ "$RC" = 0 ] || echo "$ERR" | tail -20
-    grep -E '^[EWI]: ' "$T/out/lintian.txt" 2>/dev/null | sed 's/^/# lintian: /'
-    deb=$(ls "$T"/out/storkit_*.deb 2>/dev/null | head -1)
+    grep -E '^[EWI]: ' "$out/lintian.txt" 2>/dev/null | sed 's/^/# lintian: /'
+    deb=$(ls "$out"/storkit_*.deb 2>/dev/null | head -1)
 fi
 [ -f "$deb" ] || { fail "there is a package to install"; done_testing; }
 expect_eq "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)" "storkit $version" \
@@ -84,7 +86,7 @@ expect_eq "$(getent passwd storkit-pxe | cut -d: -f7)" /usr/sbin/nologin \
 
 # --- the example install config prepares ------------------------------------------------------
 ex=/usr/share/doc/storkit/examples
-expect_eq "$(ls "$ex" | tr '\n' ' ')" "kickstart.cfg.in mgmtvm.json preseed.cfg.in pxe.json " \
+expect_eq "$(ls "$ex" | tr '\n' ' ')" "ansible kickstart.cfg.in mgmtvm.json preseed.cfg.in pxe.json " \
     "the examples are installed"
 mkdir -p "$T/ex/iso/images/pxeboot" "$T/ex/repo"
 head -c 1000 /dev/urandom >"$T/ex/iso/images/pxeboot/vmlinuz"
