@@ -3,6 +3,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <future>
 #include <set>
@@ -144,17 +145,19 @@ json lease_json(const VmLeaseOutcome& lease) {
             {"detail", lease.detail}};
 }
 
-std::string lease_line(const VmLeaseOutcome& lease, double now) {
+std::string lease_line(const VmLeaseOutcome& lease) {
     const VmLease& l = lease.info;
     if (lease.status != VmLeaseStatus::kOk)
         return fmt::format("lease: unknown ({})\n", lease.detail);
     if (l.node.empty()) return "lease: never taken\n";
-    return fmt::format(
-        "lease: {} {}, epoch {}, {}\n",
-        l.live() ? "held by" : (l.released ? "released by" : "expired, last held by"), l.node,
-        l.epoch,
-        l.live() ? fmt::format("expires in {:.0f} s", l.expires - l.now)
-                 : fmt::format("since {:.0f} s", now - l.expires));
+    // Ages on the lease's own clock (l.now): the local clock may differ from the storage's. A
+    // lease released before its term has no age worth giving.
+    if (l.released) return fmt::format("lease: released by {}, epoch {}\n", l.node, l.epoch);
+    if (l.live())
+        return fmt::format("lease: held by {}, epoch {}, expires in {:.0f} s\n", l.node, l.epoch,
+                           l.expires - l.now);
+    return fmt::format("lease: expired, last held by {}, epoch {}, since {:.0f} s\n", l.node,
+                       l.epoch, std::max(0.0, l.now - l.expires));
 }
 
 // Whether every node holds the definition mgmtvm-deploy gave it: one checksum everywhere.
@@ -225,7 +228,7 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     report.data["definition_same"] = same_definition;
     bool has_lease = storage->supports_lease();
     table +=
-        has_lease ? lease_line(lease, now) : "lease: none (the storage backend has no lease)\n";
+        has_lease ? lease_line(lease) : "lease: none (the storage backend has no lease)\n";
     if (clients) {
         // A second witness: a client with the volume open where no libvirt shows the VM is a
         // copy outside the reconcile's view.

@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 104
+plan 105
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -219,6 +219,8 @@ clock 1315
 tick node3
 expect_eq "$RC,$(json .rule),$(lease .released)" "0,slave-idle,true" "node3 releases the lease of a VM it no longer runs"
 expect_match "$(json '.steps | join(";")')" "lease: the VM is gone from here: released epoch 8" "and says why"
+run mgmtvm-status --config "$CONF"
+expect_match "$OUT" $'\n'"lease: released by node3, epoch 8"$'\n' "status: a lease released before its term has no age (never a negative one)"
 tick node2
 expect_eq "$(json .action),$(json '.steps[0]')" "start,lease: acquired epoch 9" "the new master starts it at once, not after the lease ran out"
 expect_eq "$(wc -l <"$SIM/fence.log")" "$fences" "without fencing: nobody else could hold the disk"
