@@ -111,10 +111,13 @@ VmLease read_lease(const std::string& dir) {
     VmLease l;
     std::optional<std::string> text = read_file(dir + "/lease.json");
     if (text) {
+        // As the Ceph backend: a record that cannot be read counts as never held, and the next
+        // acquire replaces it (a start under it fences first).
         try {
             l = VmLease::from_json(nlohmann::json::parse(*text));
         } catch (const std::exception& e) {
-            throw Error(fmt::format("{}/lease.json: {}", dir, e.what()));
+            l = VmLease{};
+            l.unreadable = fmt::format("{}/lease.json: {}", dir, e.what());
         }
     }
     l.now = sim_now(dir);

@@ -86,6 +86,7 @@ Lease::Record Lease::load() {
         // guards against a race); until then nobody holds a lease known to be live.
         rec.lease = VmLease{};
         rec.lease.now = now_seconds();
+        rec.lease.unreadable = e.what();
     }
     return rec;
 }

@@ -142,6 +142,7 @@ json lease_json(const VmLeaseOutcome& lease) {
             {"live", l.live()},
             {"expires_in_s", l.expires - l.now},
             {"released", l.released},
+            {"unreadable", l.unreadable.empty() ? json(nullptr) : json(l.unreadable)},
             {"detail", lease.detail}};
 }
 
@@ -149,6 +150,9 @@ std::string lease_line(const VmLeaseOutcome& lease) {
     const VmLease& l = lease.info;
     if (lease.status != VmLeaseStatus::kOk)
         return fmt::format("lease: unknown ({})\n", lease.detail);
+    if (!l.unreadable.empty())
+        return fmt::format("lease: unreadable ({}): the next start replaces it behind a fence\n",
+                           clipped(l.unreadable));
     if (l.node.empty()) return "lease: never taken\n";
     // Ages on the lease's own clock (l.now): the local clock may differ from the storage's. A
     // lease released before its term has no age worth giving.
@@ -227,8 +231,7 @@ void mgmtvm_status_command(const CommonOptions& common, const StatusOptions& opt
     table += definition_line(rows, same_definition);
     report.data["definition_same"] = same_definition;
     bool has_lease = storage->supports_lease();
-    table +=
-        has_lease ? lease_line(lease) : "lease: none (the storage backend has no lease)\n";
+    table += has_lease ? lease_line(lease) : "lease: none (the storage backend has no lease)\n";
     if (clients) {
         // A second witness: a client with the volume open where no libvirt shows the VM is a
         // copy outside the reconcile's view.

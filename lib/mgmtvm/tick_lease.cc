@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 namespace storkit {
 
 namespace {
@@ -138,6 +140,12 @@ bool prepare_start(const MgmtvmConfig& cfg, Storage& storage, NodeState& st, Tic
     r.lease = got;
     st.lease_expires = got.info.expires;
     r.steps.push_back("lease: " + got.detail);
+    if (!previous.unreadable.empty())
+        r.steps.push_back(fmt::format("lease: replaced a record that could not be read ({})",
+                                      clipped(previous.unreadable)));
+    // Taken over no record (none, or one that could not be read): the store counts epochs from
+    // 1 again, so an epoch this node fenced before proves nothing now.
+    if (!mine && previous.node.empty()) st.fenced_epoch = 0;
     if (!mine) note_clean_handover(previous, got.info, cfg.node, st);
     uint64_t epoch = r.lease.info.epoch;
     if (st.fenced(epoch)) return true;

@@ -15,6 +15,10 @@ struct VmLease {
     double expires = 0;     // when the holder's claim ends
     bool released = false;  // the last holder gave it up cleanly (no fencing needed)
     double now = 0;         // the storage's clock when this was read
+    // Why the stored record could not be read ("" when it could). Such a lease counts as never
+    // held: nobody is known to hold it, the next acquire replaces the record, and a start under
+    // it fences first (as after a lost record).
+    std::string unreadable;
 
     bool live() const { return !node.empty() && !released && expires > now; }
     bool live_for(const std::string& n) const { return live() && node == n; }

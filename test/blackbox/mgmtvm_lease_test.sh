@@ -2,7 +2,7 @@
 # The reconcile with the storage-held lease, fencing and maintenance (sim storage backend, whose
 # clock the test drives), against three real libvirtd daemons; mgmtvm-maint and mgmtvm-status.
 source "$(dirname "$0")/lib.sh"
-plan 105
+plan 110
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 SIM=$T/sim
@@ -337,4 +337,21 @@ fences=$(wc -l <"$SIM/fence.log")
 tick node1
 expect_eq "$(json .action),$(lease .node),$(lease .epoch)" "start,node1,1" "node1 starts under a new epoch 1"
 expect_eq "$(wc -l <"$SIM/fence.log"),$(jq -r '(.epoch | tostring) + " by " + .by' "$SIM/fence.log" | tail -n1)" "$((fences + 1)),1 by node1" "having fenced node3's copy, though it fenced a higher epoch before"
+
+echo "# the record turns unreadable while node1 runs the VM: shown, and replaced behind a fence"
+printf '{"node": "node1", "epoch": 1, "expires": null}\n' >"$SIM/lease.json"
+run mgmtvm-status --config "$CONF"
+expect_match "$OUT" $'\n'"lease: unreadable \\($SIM/lease.json: .*\\): the next start replaces it behind a fence"$'\n' \
+    "mgmtvm-status says the record cannot be read"
+run mgmtvm-status --config "$CONF" --json
+expect_match "$(json .lease.unreadable)" "^$SIM/lease.json: " "--json: lease.unreadable names the record"
+vm_off node1
+clock $(($(cat "$SIM/clock") + 10))
+fences=$(wc -l <"$SIM/fence.log")
+tick node1
+expect_eq "$RC,$(json .action),$(lease .node),$(lease .expires | grep -c '^[0-9]')" "0,start,node1,1" \
+    "the master starts the VM again under a readable lease"
+expect_match "$(json '.steps | join(";")')" "lease: replaced a record that could not be read \\($SIM/lease.json: " \
+    "the trace says the record was replaced"
+expect_eq "$(wc -l <"$SIM/fence.log")" "$((fences + 1))" "after fencing the other clients"
 done_testing
