@@ -17,8 +17,8 @@ namespace {
 std::string type_name(const json& v) {
     if (v.is_null()) return "null";
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number()) return "the number " + v.dump();
-    if (v.is_string()) return "the string " + v.dump();
+    if (v.is_number()) return "the number " + clipped(v.dump(), 80);
+    if (v.is_string()) return "the string " + clipped(v.dump(), 80);
     if (v.is_array()) return "an array";
     return "an object";
 }
@@ -36,7 +36,7 @@ std::string join(std::span<const std::string_view> names) {
 
 void ConfigErrors::add(const std::string& path, const std::string& message) {
     if (!path.empty() && failed(path)) return;
-    problems_.push_back({path, message});
+    problems_.push_back({path, clipped(message, 1000)});
 }
 
 bool ConfigErrors::failed(const std::string& path) const {

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace storkit {
 
@@ -42,5 +43,10 @@ class LockedError : public Error {
 
 // strerror() as a std::string, thread-safe.
 std::string errno_text(int err);
+
+// `text` as it may go into a message: at most `max` bytes of it (never cutting a UTF-8
+// character), then "... (N bytes)" when it was longer. A value from a file or the network can
+// be megabytes; a message names it, it does not repeat it.
+std::string clipped(std::string_view text, size_t max = 200);
 
 }  // namespace storkit

@@ -130,3 +130,19 @@ TEST_CASE("a positive number has a ceiling") {
           "t.json: key 'limits.timeout_s': expected a number greater than 0 and at most 600, got "
           "the number 600.5");
 }
+
+// A value from a file can be megabytes: a message names it, it does not repeat it.
+TEST_CASE("a huge value is clipped in the message") {
+    std::string big(1 << 20, 'x');
+    std::string msg = load(with("/net/mtu", big));
+    CHECK(msg.size() < 300);
+    CHECK(msg.find("got the string \"xxxx") != std::string::npos);
+    CHECK(msg.find("... (1048578 bytes)") != std::string::npos);
+}
+
+TEST_CASE("clipped keeps short text and never cuts a UTF-8 character") {
+    CHECK(clipped("short", 10) == "short");
+    CHECK(clipped("abcdef", 3) == "abc... (6 bytes)");
+    // "é" is two bytes (C3 A9): a cut between them backs up before it.
+    CHECK(clipped("ab\xc3\xa9z", 3) == "ab... (5 bytes)");
+}
