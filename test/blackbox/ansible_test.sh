@@ -22,19 +22,13 @@ deb=${STORKIT_DEB:-$(ls "${STORKIT_PACKAGES:-/nonexistent}"/storkit_*.deb 2>/dev
 C=$STORKIT_CEPH_CONF
 IMAGE=ansible-$$
 PLAYS=$STORKIT_SRC/packaging/ansible
-QNODE=$STORKIT_SRC/scripts/testbed/libvirt-qemu-node
 
 had_user=0
 getent passwd storkit-pxe >/dev/null && had_user=1
 at_exit "dpkg -P storkit"
 [ "$had_user" = 1 ] || at_exit "deluser --system storkit-pxe"
-at_exit rados -c "$C" -p rbd rm "storkit.$IMAGE"
-at_exit rbd -c "$C" rm --no-progress "$IMAGE"
-for n in 1 2; do
-    at_exit BASE="$T/q$n" "$QNODE" down
-    BASE="$T/q$n" "$QNODE" up >"$T/q$n.uri" 2>"$T/q$n.err" ||
-        { fail "libvirtd with the qemu driver starts" "$(cat "$T/q$n.err")"; done_testing; }
-done
+source "$(dirname "$0")/deploy_bed.sh"
+deploy_bed "$IMAGE"
 source "$(dirname "$0")/pxe_bed.sh"
 unset SILENT WRONG_PASSWORD
 bmcs_up 2

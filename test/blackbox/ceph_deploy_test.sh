@@ -13,16 +13,8 @@ plan 52
 [ -n "${STORKIT_CEPH_CONF:-}" ] || { fail "STORKIT_CEPH_CONF is set (run through ctest)"; done_testing; }
 C=$STORKIT_CEPH_CONF
 IMAGE=deploy-$$
-QNODE=$STORKIT_SRC/scripts/testbed/libvirt-qemu-node
-at_exit rados -c "$C" -p rbd rm "storkit.$IMAGE"
-at_exit rbd -c "$C" rm --no-progress "$IMAGE"
-for n in 1 2; do
-    at_exit BASE="$T/q$n" "$QNODE" down
-    BASE="$T/q$n" "$QNODE" up >"$T/q$n.uri" 2>"$T/q$n.err" ||
-        { fail "libvirtd with the qemu driver starts" "$(cat "$T/q$n.err")"; done_testing; }
-done
-U1=$(cat "$T/q1.uri")
-U2=$(cat "$T/q2.uri")
+source "$(dirname "$0")/deploy_bed.sh"
+deploy_bed "$IMAGE"
 head -c 3M /dev/urandom >"$T/disk.raw"
 qemu-img convert -f raw -O qcow2 "$T/disk.raw" "$T/disk.qcow2"
 write_config() { # FILE IMAGE [LEASE_TICK_S]
