@@ -97,7 +97,9 @@ TEST_CASE("a target that hangs holds up no other target", "[fanout]") {
     CHECK_FALSE(out[0].ok);
     for (size_t i = 1; i < 12; ++i) {
         CHECK(out[i].ok);
-        CHECK(out[i].finished <= out[0].finished);
+        // Each one started while the hung target still held its slot (its own `finished` is
+        // stamped after its attempt returns, so it may land just after target 0's).
+        CHECK(out[i].started <= out[0].finished);
     }
 }
 
