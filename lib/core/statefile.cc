@@ -1,14 +1,20 @@
 #include "core/statefile.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/fd.h"
@@ -22,6 +28,30 @@ std::string dir_of(const std::string& path) {
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";
     return path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The pid in a temp file's name `.NAME.tmp.PID` or `.NAME.tmp.PID.XXXXXX` (NAME == `only`
+// when given), or nullopt when the name is not one.
+std::optional<pid_t> temp_writer(std::string_view entry, std::string_view only) {
+    if (entry.size() < 7 || entry[0] != '.') return std::nullopt;
+    size_t tag = entry.rfind(".tmp.");
+    if (tag == std::string_view::npos || tag < 2) return std::nullopt;
+    std::string_view base = entry.substr(1, tag - 1), rest = entry.substr(tag + 5);
+    if (!only.empty() && base != only) return std::nullopt;
+    size_t dot = rest.find('.');
+    std::string_view digits = rest.substr(0, dot);
+    if (dot != std::string_view::npos && rest.size() - dot - 1 != 6) return std::nullopt;
+    long long pid = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || pid <= 0 ||
+        pid > std::numeric_limits<pid_t>::max())
+        return std::nullopt;
+    return static_cast<pid_t>(pid);
 }
 
 }  // namespace
@@ -47,9 +77,12 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
     }
     if (old && *old == content) return false;
 
-    std::string tmp = path + ".tmp.XXXXXX";
+    // mkostemp creates it 0600: nobody else reads it until it is complete and renamed.
+    std::string tmp = temp_path_for(path) + ".XXXXXX";
     UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-    if (!fd) throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
+    if (!fd)
+        throw Error(fmt::format("{}: cannot create its temporary file in {}: {}", path,
+                                dir_of(path), errno_text(errno)));
     try {
         write_all(fd.get(), content, tmp);
         if (::fchmod(fd.get(), static_cast<mode_t>(mode)) < 0)
@@ -70,7 +103,31 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
     // Make the rename itself durable.
     UniqueFd dir(::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir) ::fsync(dir.get());
+    remove_dead_temps(dir_of(path), base_of(path));
     return true;
+}
+
+std::string temp_path_for(const std::string& path) {
+    return fmt::format("{}/.{}.tmp.{}", dir_of(path), base_of(path), ::getpid());
+}
+
+size_t remove_dead_temps(const std::string& dir, const std::string& name) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return 0;
+    std::vector<std::string> dead;
+    while (const dirent* e = ::readdir(d)) {
+        std::optional<pid_t> pid = temp_writer(e->d_name, name);
+        if (!pid || *pid == ::getpid()) continue;
+        if (::kill(*pid, 0) == 0 || errno != ESRCH) continue;  // alive (EPERM: someone else's)
+        dead.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+    size_t removed = 0;
+    for (const std::string& n : dead) {
+        std::error_code ec;
+        if (std::filesystem::remove_all(dir + "/" + n, ec) > 0 && !ec) ++removed;
+    }
+    return removed;
 }
 
 void append_synced(const std::string& path, const std::string& text, int mode) {
@@ -87,10 +144,21 @@ void append_synced(const std::string& path, const std::string& text, int mode) {
     if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", path, errno_text(errno)));
 }
 
-void make_dirs(const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) throw Error(fmt::format("{}: cannot create directory: {}", path, ec.message()));
+void make_dirs(const std::string& path, mode_t mode) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return;
+        throw Error(fmt::format("{}: cannot create directory: a file of that name exists", path));
+    }
+    std::string parent = dir_of(path);
+    if (parent != path && parent != "." && parent != "/") make_dirs(parent, mode);
+    if (::mkdir(path.c_str(), mode) < 0) {
+        if (errno == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
+        throw Error(fmt::format("{}: cannot create directory: {}", path, errno_text(errno)));
+    }
+    // mkdir(2) applies the umask; the directory gets `mode` exactly.
+    if (::chmod(path.c_str(), mode) < 0)
+        throw Error(fmt::format("{}: chmod: {}", path, errno_text(errno)));
 }
 
 namespace {

@@ -1,6 +1,8 @@
 // Files that survive a crash: atomic replacement, and an exclusive lock for "one run at a time".
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,8 +25,19 @@ std::optional<std::string> read_file(const std::string& path, uint64_t offset = 
 // line that was acknowledged is on disk. Throws Error naming the path.
 void append_synced(const std::string& path, const std::string& text, int mode = 0644);
 
-// Creates `path` and its parents (mode 0755) if missing; throws Error naming the path.
-void make_dirs(const std::string& path);
+// Creates `path` and its parents if missing, each with exactly `mode` whatever the umask;
+// throws Error naming the path.
+void make_dirs(const std::string& path, mode_t mode = 0755);
+
+// Where a file is written before it is renamed over `path`: beside it (same file system),
+// hidden (a leading dot: dnsmasq's hosts-dir watcher and listings skip it) and tagged with the
+// writer's pid, `DIR/.NAME.tmp.PID`, so that a later run can tell a dead writer's leftover.
+std::string temp_path_for(const std::string& path);
+
+// Removes from `dir` the temp files and directories (`.NAME.tmp.PID`, `.NAME.tmp.PID.XXXXXX`)
+// of writers that no longer run, e.g. killed by SIGKILL or a power cut; only those of `name`
+// when it is given. A live writer's temp files stay. Returns how many were removed.
+size_t remove_dead_temps(const std::string& dir, const std::string& name = "");
 
 // An exclusive flock(2) on a lock file, held for the owner's lifetime.
 class FileLock {

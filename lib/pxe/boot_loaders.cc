@@ -93,9 +93,11 @@ std::string grub_netdir(const std::string& cache_dir, bool dry_run, const std::s
     if (::stat(dir.c_str(), &st) == 0) return dir;
     if (dry_run) return "";
     make_dirs(cache_dir);
-    std::string tmp = dir + ".tmp.XXXXXX";
+    remove_dead_temps(cache_dir, dir.substr(cache_dir.size() + 1));
+    std::string tmp = temp_path_for(dir) + ".XXXXXX";
     if (!::mkdtemp(tmp.data()))
-        throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
+        throw Error(
+            fmt::format("{}: cannot create its temporary directory: {}", dir, errno_text(errno)));
     ExecRequest req;
     req.argv = {sysroot + "/usr/bin/grub-mknetdir", "--net-directory=" + tmp, "--subdir=boot/grub",
                 "-d", platform};

@@ -30,10 +30,6 @@ std::string dir_of(const std::string& p) {
     return slash == 0 ? "/" : p.substr(0, slash);
 }
 
-std::string base_of(const std::string& p) {
-    return p.substr(p.rfind('/') + 1);
-}
-
 long long mtime_ns(const struct stat& st) {
     return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 }
@@ -263,19 +259,21 @@ std::vector<std::string> FileSet::replaced() const {
     return out;
 }
 
-void FileSet::write_temp(const Wanted& w, const std::string& tmp, bool sync_now) {
+bool FileSet::write_temp(const Wanted& w, const std::string& tmp, bool sync_now) {
     ::unlink(tmp.c_str());  // left over from a run that was killed
     if (w.kind == Kind::kSymlink) {
         if (::symlink(w.data.c_str(), tmp.c_str()) < 0)
             throw Error(fmt::format("{}: cannot create symlink: {}", tmp, errno_text(errno)));
-        return;
+        return false;
     }
     if (w.kind == Kind::kHardlink) {
-        if (::link(w.data.c_str(), tmp.c_str()) == 0) return;
+        if (::link(w.data.c_str(), tmp.c_str()) == 0) return false;
         if (errno != EXDEV)
             throw Error(fmt::format("{}: cannot link to {}: {}", tmp, w.data, errno_text(errno)));
     }
-    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, w.mode));
+    // Root's alone until it is renamed into place (finish_temp): a temp file that a kill leaves
+    // behind in a served root is served to nobody.
+    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!out) throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
     if (w.kind == Kind::kContent) {
         write_all(out.get(), w.data, tmp);
@@ -287,21 +285,30 @@ void FileSet::write_temp(const Wanted& w, const std::string& tmp, bool sync_now)
             return true;
         });
     }
-    if (w.gid >= 0 && ::fchown(out.get(), static_cast<uid_t>(-1), static_cast<gid_t>(w.gid)) < 0)
-        throw Error(fmt::format("{}: chown: {}", tmp, errno_text(errno)));
-    if (::fchmod(out.get(), w.mode) < 0)
-        throw Error(fmt::format("{}: chmod: {}", tmp, errno_text(errno)));
     if (sync_now && ::fsync(out.get()) < 0)
         throw Error(fmt::format("{}: fsync: {}", tmp, errno_text(errno)));
+    return true;
+}
+
+// The file's own group and mode, given just before it is renamed into place.
+void FileSet::finish_temp(const Wanted& w, const std::string& tmp) {
+    if (w.gid >= 0 && ::chown(tmp.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(w.gid)) < 0)
+        throw Error(fmt::format("{}: chown: {}", tmp, errno_text(errno)));
+    if (::chmod(tmp.c_str(), w.mode) < 0)
+        throw Error(fmt::format("{}: chmod: {}", tmp, errno_text(errno)));
 }
 
 void FileSet::commit() {
     if (!planned_) plan();
-    if (writes_.empty() && removes_.empty() && missing_dirs_.empty() && !manifest_dirty_) return;
+    if (writes_.empty() && removes_.empty() && missing_dirs_.empty() && !manifest_dirty_) {
+        remove_leftovers();
+        return;
+    }
     for (size_t i : writes_)
         if (wanted_[i].kind == Kind::kPending)
             throw Error(fmt::format("{}: its source does not exist yet", wanted_[i].path));
     for (const std::string& d : missing_dirs_) make_dirs(d);
+    remove_leftovers();
     write_batch();
     std::set<std::string> removed_from;
     for (const std::string& path : removes_) {
@@ -328,15 +335,15 @@ void FileSet::write_batch() {
     for (const std::string& d : parents) make_dirs(d);
     bool small = writes_.size() <= kSmallBatch;
     std::vector<std::string> temps;
+    std::vector<bool> own_inode;  // written here (not a link): mode and group still to give
     temps.reserve(writes_.size());
+    own_inode.reserve(writes_.size());
     size_t renamed = 0;
-    std::string suffix = fmt::format(".tmp.{}", ::getpid());
     try {
         for (size_t i : writes_) {
             const Wanted& w = wanted_[i];
-            // A leading dot: dnsmasq's dhcp-hostsdir watcher ignores such names.
-            temps.push_back(dir_of(w.path) + "/." + base_of(w.path) + suffix);
-            write_temp(w, temps.back(), small);
+            temps.push_back(temp_path_for(w.path));
+            own_inode.push_back(write_temp(w, temps.back(), small));
         }
         if (!small) {
             std::set<dev_t> synced;
@@ -350,6 +357,7 @@ void FileSet::write_batch() {
         }
         for (; renamed < writes_.size(); ++renamed) {
             const std::string& path = wanted_[writes_[renamed]].path;
+            if (own_inode[renamed]) finish_temp(wanted_[writes_[renamed]], temps[renamed]);
             if (::rename(temps[renamed].c_str(), path.c_str()) < 0)
                 throw Error(
                     fmt::format("{}: cannot rename into place: {}", path, errno_text(errno)));
@@ -359,6 +367,14 @@ void FileSet::write_batch() {
         throw;
     }
     for (const std::string& d : parents) sync_dir(d);
+}
+
+// Temp files of earlier runs that were killed (SIGKILL, power cut) in every directory this
+// set writes to.
+void FileSet::remove_leftovers() {
+    std::set<std::string> dirs;
+    for (const Wanted& w : wanted_) dirs.insert(dir_of(w.path));
+    for (const std::string& d : dirs) remove_dead_temps(d);
 }
 
 void FileSet::save_manifest() {

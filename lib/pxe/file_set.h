@@ -95,7 +95,11 @@ class FileSet {
     const Entry* entry_for(size_t i) const;
     void find_stale();
     void write_batch();
-    void write_temp(const Wanted& w, const std::string& tmp, bool sync_now);
+    // Returns whether the temp file is a new inode (false for a link) that finish_temp gives
+    // its group and mode.
+    bool write_temp(const Wanted& w, const std::string& tmp, bool sync_now);
+    static void finish_temp(const Wanted& w, const std::string& tmp);
+    void remove_leftovers();
     void save_manifest();
 
     std::string manifest_path_;

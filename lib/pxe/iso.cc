@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/statefile.h"
 
 namespace storkit {
 
@@ -121,9 +122,7 @@ void check_symlinks(const std::map<std::string, std::string>& links, const std::
 void make_parents(const std::string& root, const std::string& rel) {
     size_t slash = rel.rfind('/');
     if (slash == std::string::npos) return;
-    std::error_code ec;
-    std::filesystem::create_directories(root + "/" + rel.substr(0, slash), ec);
-    if (ec) throw Error(fmt::format("{}/{}: cannot create directory: {}", root, rel, ec.message()));
+    make_dirs(root + "/" + rel.substr(0, slash), 0755);
 }
 
 void write_file(archive* a, archive_entry* e, const std::string& root, const std::string& rel,
@@ -219,9 +218,14 @@ ImageListing scan_image(const std::string& iso_path) {
 
 void extract_image(const std::string& iso_path, const std::string& dest,
                    const ImageListing& listing, const Progress& progress) {
-    std::string tmp = dest + ".tmp.XXXXXX";
+    // An extraction that was killed left its whole tree behind.
+    size_t slash = dest.rfind('/');
+    if (slash != std::string::npos && slash > 0)
+        remove_dead_temps(dest.substr(0, slash), dest.substr(slash + 1));
+    std::string tmp = temp_path_for(dest) + ".XXXXXX";
     if (!::mkdtemp(tmp.data()))
-        throw Error(fmt::format("{}: cannot create: {}", tmp, errno_text(errno)));
+        throw Error(
+            fmt::format("{}: cannot create its temporary directory: {}", dest, errno_text(errno)));
     try {
         ArchivePtr a = open_image(iso_path);
         uint64_t done = 0;
