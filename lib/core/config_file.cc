@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include "core/error.h"
 #include "core/statefile.h"
@@ -21,6 +23,45 @@ std::string type_name(const json& v) {
     if (v.is_string()) return "the string " + clipped(v.dump(), 80);
     if (v.is_array()) return "an array";
     return "an object";
+}
+
+// A config larger than this is no config (10,000 nodes take about 1.5 MB).
+constexpr size_t kMaxConfigBytes = 64 << 20;
+
+// Parses `text`, refusing a key given twice in one object: JSON parsers keep only one of them,
+// silently, and the one kept is rarely the one the operator meant.
+json parse_unique_keys(const std::string& text, const std::string& path) {
+    struct Frame {
+        bool object;
+        std::set<std::string> keys;
+        std::string current;
+    };
+    std::vector<Frame> stack;
+    auto cb = [&](int, json::parse_event_t event, json& value) {
+        switch (event) {
+            case json::parse_event_t::object_start: stack.push_back({true, {}, {}}); break;
+            case json::parse_event_t::array_start: stack.push_back({false, {}, {}}); break;
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                if (!stack.empty()) stack.pop_back();
+                break;
+            case json::parse_event_t::key: {
+                Frame& f = stack.back();
+                f.current = value.get<std::string>();
+                if (!f.keys.insert(f.current).second) {
+                    std::string where;
+                    for (const Frame& g : stack)
+                        if (g.object) where += (where.empty() ? "" : ".") + g.current;
+                    throw ConfigError(fmt::format("{}: key '{}': given twice in one object", path,
+                                                  clipped(where, 200)));
+                }
+                break;
+            }
+            default: break;
+        }
+        return true;
+    };
+    return json::parse(text, cb);
 }
 
 const json& empty_object() {
@@ -225,7 +266,7 @@ std::vector<std::string> ConfigNode::keys() const {
 ConfigFile ConfigFile::load(const std::string& path) {
     std::optional<std::string> text;
     try {
-        text = read_file(path);
+        text = read_input_file(path, kMaxConfigBytes);
     } catch (const Error& e) {
         throw ConfigError(e.what());
     }
@@ -233,7 +274,7 @@ ConfigFile ConfigFile::load(const std::string& path) {
     ConfigFile cf;
     cf.path_ = path;
     try {
-        cf.json_ = json::parse(*text);
+        cf.json_ = parse_unique_keys(*text, path);
     } catch (const json::parse_error& e) {
         // Turn the byte offset into line:column, which is what an editor shows.
         size_t pos = std::min<size_t>(e.byte, text->size());

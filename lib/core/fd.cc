@@ -51,6 +51,8 @@ std::string read_all(int fd, const std::string& path, size_t limit) {
         out.append(data, size);
         return out.size() <= limit;
     });
+    if (out.size() > limit)
+        throw Error(fmt::format("{}: more than the {} bytes allowed", path, limit));
     return out;
 }
 

@@ -41,8 +41,8 @@ void write_all(int fd, std::string_view data, const std::string& path);
 void read_chunks(int fd, const std::string& path, size_t block,
                  const std::function<bool(const char* data, size_t size)>& chunk);
 
-// Everything `fd` gives until its end, or until more than `limit` bytes were read (the result
-// then holds what was read, which is more than `limit`). Throws Error "<path>: read: <why>".
+// Everything `fd` gives until its end. Throws Error "<path>: read: <why>", or naming the limit
+// when there is more than `limit` bytes (a secret file that is not one, /dev/zero).
 std::string read_all(int fd, const std::string& path,
                      size_t limit = std::numeric_limits<size_t>::max());
 

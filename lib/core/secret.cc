@@ -41,10 +41,20 @@ std::string read_content(int fd, const std::string& path, const std::string& wha
 std::string read_secret_file(const std::string& path, const std::string& what) {
     struct stat st {};
     UniqueFd fd = open_regular(path, what, st);
+    // Its owner is root or whoever runs the tool; as root, root alone: a file another user
+    // owns is one they can rewrite.
+    if (st.st_uid != 0 && (::geteuid() == 0 || st.st_uid != ::geteuid()))
+        throw ConfigError(fmt::format("{} {}: owned by uid {}, not by root{}; refusing it", what,
+                                      path, st.st_uid, ::geteuid() == 0 ? "" : " or you"));
     if ((st.st_mode & 0007) != 0)
         throw ConfigError(
             fmt::format("{} {}: mode {:04o} gives others access; refusing it "
                         "(chmod o-rwx {})",
+                        what, path, st.st_mode & 07777, path));
+    if ((st.st_mode & 0020) != 0)
+        throw ConfigError(
+            fmt::format("{} {}: mode {:04o} lets its group write it; refusing it "
+                        "(chmod g-w {})",
                         what, path, st.st_mode & 07777, path));
     std::string content = read_content(fd.get(), path, what);
     size_t eol = content.find_first_of("\r\n");

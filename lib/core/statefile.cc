@@ -130,6 +130,22 @@ size_t remove_dead_temps(const std::string& dir, const std::string& name) {
     return removed;
 }
 
+std::optional<std::string> read_input_file(const std::string& path, size_t max_bytes) {
+    // O_NONBLOCK: opening a FIFO nobody writes to returns at once; it is refused below.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
+        if (errno == ENOENT) return std::nullopt;
+        throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) < 0) throw Error(fmt::format("{}: {}", path, errno_text(errno)));
+    if (!S_ISREG(st.st_mode)) throw Error(fmt::format("{}: not a regular file", path));
+    if (static_cast<uint64_t>(st.st_size) > max_bytes)
+        throw Error(
+            fmt::format("{}: {} bytes, more than the {} allowed", path, st.st_size, max_bytes));
+    return read_all(fd.get(), path, max_bytes);
+}
+
 void append_synced(const std::string& path, const std::string& text, int mode) {
     // A file this call creates gets `mode` exactly, whatever the umask.
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode));

@@ -21,6 +21,12 @@ bool write_file_atomic(const std::string& path, const std::string& content, int 
 // other failures.
 std::optional<std::string> read_file(const std::string& path, uint64_t offset = 0);
 
+// An input file a person wrote (config, template, domain definition): nullopt when it does not
+// exist; Error naming the path when it is not a regular file (a FIFO, a device such as
+// /dev/zero, a directory: refused before anything is read, so nothing hangs) or holds more than
+// `max_bytes`.
+std::optional<std::string> read_input_file(const std::string& path, size_t max_bytes);
+
 // Appends `text` to `path` (created with `mode` if missing) in one write and syncs it: a log
 // line that was acknowledged is on disk. Throws Error naming the path.
 void append_synced(const std::string& path, const std::string& text, int mode = 0644);

@@ -2,6 +2,7 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <unistd.h>
 
 #include <mutex>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "core/deadline.h"
 #include "core/error.h"
 #include "core/statefile.h"
+#include "core/trust.h"
 #include "mgmtvm/virt_handle.h"
 
 namespace storkit::virt {
@@ -165,7 +167,11 @@ void start(const std::string& uri, const std::string& name, const std::string& x
                 return;
             }
         }
-        std::optional<std::string> text = read_file(xml_path);
+        // The definition says what runs as root (qemu's binary, its devices): only root may
+        // be able to change it.
+        if (::access(xml_path.c_str(), F_OK) == 0)
+            require_root_only_writable(xml_path, "domain definition vm.domain_xml");
+        std::optional<std::string> text = read_input_file(xml_path, 1 << 20);
         if (!text)
             throw Error(fmt::format("{}: domain definition missing; cannot start {} on {}",
                                     xml_path, name, uri));

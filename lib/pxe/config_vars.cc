@@ -73,7 +73,8 @@ void load_install_template(PxeConfig& c, const ConfigNode& install) {
     }
     std::optional<std::string> text;
     try {
-        text = read_file(c.template_path);
+        // A kickstart is a few KiB; a template of more than 1 MiB is a mistake.
+        text = read_input_file(c.template_path, 1 << 20);
     } catch (const Error& e) {
         return install.problem("template", e.what());
     }

@@ -66,8 +66,13 @@ void reload_hints(const PxeConfig& cfg, const FileSet& files, nlohmann::json& re
 
 // Notes on the hook, which dnsmasq runs as root for every lease.
 void check_hook(const PxeConfig& cfg, nlohmann::json& notes) {
-    if (::access(cfg.hook.c_str(), X_OK) == 0) {
+    // Checked whether executable or not: whoever may write it may also make it executable.
+    if (::access(cfg.hook.c_str(), F_OK) == 0) {
         require_root_only_writable(cfg.hook, "hook server.hook");
+        if (::access(cfg.hook.c_str(), X_OK) == 0) return;
+        notes.push_back(fmt::format(
+            "hook {} (server.hook) is not executable: dnsmasq and lighttpd will fail to run it",
+            cfg.hook));
         return;
     }
     notes.push_back(

@@ -3,7 +3,7 @@
 # every row of the published flow, an unknown peer, overlapping ticks, deadlines and bad configs.
 # Each check looks at the real domain state afterwards, through virsh.
 source "$(dirname "$0")/lib.sh"
-plan 118
+plan 122
 
 source "$(dirname "$0")/mgmtvm_bed.sh"
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -218,6 +218,20 @@ tick node1
 expect_eq "$RC" 1 "start with a mismatched definition fails"
 expect_match "$(json .msg)" "domain <name> is \"other\", expected \"mgmt\"" "the mismatch is named"
 expect_eq "$(where)" "absent|absent|absent" "nothing started"
+
+echo "# a domain definition anyone could have written is refused"
+cp "$XML" "$T/open.xml"
+chmod 666 "$T/open.xml"
+XML_PATH=$T/open.xml write_config "$CONF"
+tick node1
+expect_eq "$RC" 1 "start from a world-writable definition fails"
+expect_match "$(json .msg)" "domain definition vm.domain_xml $T/open.xml: it is writable by group or others \\(mode 0666\\)" \
+    "the definition and its mode are named"
+expect_eq "$(where)" "absent|absent|absent" "nothing started from it"
+mkfifo "$T/fifo.xml"
+XML_PATH=$T/fifo.xml write_config "$CONF"
+tick node1
+expect_match "$RC $(json .msg)" "^1 .*$T/fifo.xml: not a regular file" "a FIFO as the definition fails at once"
 write_config "$CONF"
 
 echo "# bad configs: exit 2, one clear message, nothing touched"

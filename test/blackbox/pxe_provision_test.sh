@@ -4,7 +4,7 @@
 # with real DHCP (busybox udhcpc, BIOS and UEFI client architectures), TFTP and HTTP clients
 # (curl) in another, joined by a veth. Addresses are from 198.18.0.0/15 only.
 . "$STORKIT_SRC/test/blackbox/lib.sh"
-plan 127
+plan 131
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq grub-script-check sha256sum; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -120,6 +120,20 @@ bad_config "unknown template variable" ".boot.kernel_args = \"ks={{kickstart}}\"
 bad_config "a typo in a key" '.data.gatway = .data.gateway' "key 'data.gatway': unknown key"
 bad_config "pool too small" '.data.pool = "198.18.0.100-198.18.0.100"' \
     "key 'data.pool': 198.18.0.100-198.18.0.100 has 1 addresses, too few for 2 nodes"
+# A hook that is not executable yet is still checked: whoever may write it may make it so.
+chmod 666 "$T/hook"
+config '.'
+prepare
+expect_eq "$RC" 2 "a hook others can write, not executable: exit 2"
+expect_match "$ERR" "hook server.hook $T/hook: it is writable by group or others \\(mode 0666\\)" \
+    "a hook others can write, not executable: named with its mode"
+nothing_written "a hook others can write, not executable"
+chmod 644 "$T/hook"
+prepare --json
+expect_match "$RC $(jq -r '.notes[]' <<<"$OUT")" "^0 .*hook $T/hook \\(server.hook\\) is not executable" \
+    "a root-only hook that is not executable is a note"
+chmod 755 "$T/hook"
+rm -rf "$D"
 # Three bad keys in three sections: one run names each on a line of its own, then exits 2.
 config '.bmc.timeout_ms = 50 | .data.gatway = "198.18.0.1" | .power = {"wave": "2"}'
 prepare

@@ -1,6 +1,8 @@
 #include "core/config_file.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -121,6 +123,37 @@ TEST_CASE("a ConfigError from elsewhere is recorded with its message unchanged")
 }
 
 // A number past its ceiling would overflow what it becomes (1e308 s as milliseconds).
+TEST_CASE("a key given twice in one object is refused, naming where") {
+    namespace fs = std::filesystem;
+    std::string dir = fs::temp_directory_path() / "storkit-dupkeys";
+    fs::create_directories(dir);
+    auto load_text = [&](const std::string& text) -> std::string {
+        std::string path = dir + "/c.json";
+        std::ofstream(path) << text;
+        try {
+            ConfigFile::load(path);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(load_text(R"({"a": 1, "a": 2})") == dir + "/c.json: key 'a': given twice in one object");
+    CHECK(load_text(R"({"nodes": {"n1": {"mac": "x", "ip": "y", "mac": "z"}}})") ==
+          dir + "/c.json: key 'nodes.n1.mac': given twice in one object");
+    // The same key in different objects, or in objects of an array, is fine.
+    CHECK(load_text(R"({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}], "x": 3})") == "");
+    CHECK(load_text(R"({"a": [[{"k": 1}], {"k": 2}], "k": {"k": {"k": 1}}})") == "");
+    // A FIFO or device as the config is refused at once.
+    CHECK_THAT(load_text(R"({})"), Catch::Equals(""));
+    try {
+        ConfigFile::load("/dev/zero");
+        FAIL("loaded /dev/zero");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == "/dev/zero: not a regular file");
+    }
+    fs::remove_all(dir);
+}
+
 TEST_CASE("a positive number has a ceiling") {
     CHECK(load(with("/limits/timeout_s", 600)) == "");
     CHECK(load(with("/limits/timeout_s", 1e308)) ==

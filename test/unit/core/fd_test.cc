@@ -51,15 +51,23 @@ TEST_CASE("write_all and read_all move every byte through a pipe") {
     CHECK(storkit::read_all(r.get(), "pipe") == data);
 }
 
-TEST_CASE("read_all stops past its limit") {
+TEST_CASE("read_all refuses more than its limit, and stops reading there") {
     int p[2];
     REQUIRE(::pipe(p) == 0);
     UniqueFd r(p[0]), w(p[1]);
     storkit::write_all(w.get(), std::string(30000, 'y'), "pipe");
     w.reset();
-    std::string got = storkit::read_all(r.get(), "pipe", 100);
-    CHECK(got.size() > 100);
-    CHECK(got.size() <= 30000);
+    CHECK_THROWS_WITH(storkit::read_all(r.get(), "pipe", 100),
+                      "pipe: more than the 100 bytes allowed");
+    // /dev/zero never ends: only the limit ends the read.
+    UniqueFd zero(::open("/dev/zero", O_RDONLY));
+    REQUIRE(zero);
+    CHECK_THROWS_AS(storkit::read_all(zero.get(), "/dev/zero", 1 << 20), storkit::Error);
+    REQUIRE(::pipe(p) == 0);
+    UniqueFd r2(p[0]), w2(p[1]);
+    storkit::write_all(w2.get(), std::string(100, 'y'), "pipe");
+    w2.reset();
+    CHECK(storkit::read_all(r2.get(), "pipe", 100).size() == 100);
 }
 
 TEST_CASE("read and write errors name the file") {

@@ -39,6 +39,21 @@ TEST_CASE("a password file only its owner and group can read gives its first lin
     CHECK(storkit::read_secret_file(crlf.path, "password file") == "pw");
 }
 
+TEST_CASE("a password file its group can write, or another user owns, is refused", "[secret]") {
+    TempFile f("s3cret\n", 0660);
+    CHECK_THROWS_WITH(
+        storkit::read_secret_file(f.path, "password file"),
+        Catch::Contains(f.path) && Catch::Contains("mode 0660") && !Catch::Contains("s3cret"));
+    ::chmod(f.path.c_str(), 0620);
+    CHECK_THROWS_AS(storkit::read_secret_file(f.path, "password file"), storkit::ConfigError);
+    if (::geteuid() != 0) return;
+    ::chmod(f.path.c_str(), 0600);
+    REQUIRE(::chown(f.path.c_str(), 65534, 65534) == 0);
+    CHECK_THROWS_WITH(
+        storkit::read_secret_file(f.path, "password file"),
+        Catch::Contains(f.path) && Catch::Contains("owned by uid 65534, not by root"));
+}
+
 TEST_CASE("a password file others can read is refused, naming the file and mode", "[secret]") {
     TempFile f("s3cret\n", 0644);
     CHECK_THROWS_AS(storkit::read_secret_file(f.path, "password file"), storkit::ConfigError);
@@ -57,6 +72,9 @@ TEST_CASE("an empty, missing or non-regular password file is refused", "[secret]
                     storkit::ConfigError);
     CHECK_THROWS_WITH(storkit::read_secret_file(empty.dir, "password file"),
                       Catch::Contains("not a regular file"));
+    TempFile big(std::string(100000, 'x'), 0600);
+    CHECK_THROWS_WITH(storkit::read_secret_file(big.path, "password file"),
+                      Catch::Contains(big.path) && Catch::Contains("65536 bytes"));
 }
 
 TEST_CASE("the password comes from the file first, then the environment", "[secret]") {

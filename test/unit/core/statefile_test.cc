@@ -106,6 +106,21 @@ TEST_CASE("temp file names are hidden and carry the writer's pid") {
           fmt::format("/srv/tftp/pxelinux.cfg/.01-aa.tmp.{}", getpid()));
 }
 
+TEST_CASE("an input file must be a regular file of bounded size") {
+    TempDir d;
+    CHECK_FALSE(read_input_file(d.path + "/missing", 100).has_value());
+    touch(d.path + "/ok");
+    CHECK(*read_input_file(d.path + "/ok", 100) == "leftover");
+    CHECK_THROWS_WITH(read_input_file(d.path + "/ok", 5),
+                      d.path + "/ok: 8 bytes, more than the 5 allowed");
+    // A FIFO nobody writes to: refused at once, not waited on.
+    std::string fifo = d.path + "/fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(read_input_file(fifo, 100), fifo + ": not a regular file");
+    CHECK_THROWS_WITH(read_input_file("/dev/zero", 100), "/dev/zero: not a regular file");
+    CHECK_THROWS_WITH(read_input_file(d.path, 100), d.path + ": not a regular file");
+}
+
 TEST_CASE("directories get their mode whatever the umask") {
     TempDir d;
     mode_t old = umask(0);
