@@ -147,14 +147,17 @@ std::optional<std::string> read_input_file(const std::string& path, size_t max_b
 }
 
 void append_synced(const std::string& path, const std::string& text, int mode) {
-    // A file this call creates gets `mode` exactly, whatever the umask.
+    // A file this call creates gets `mode` exactly, whatever the umask. O_NOFOLLOW: in a
+    // directory others may write to (the CGI's group), a symlink put there would have root
+    // append to whatever it points at.
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (fd) {
         if (::fchmod(fd.get(), static_cast<mode_t>(mode)) < 0)
             throw Error(fmt::format("{}: chmod: {}", path, errno_text(errno)));
     } else if (errno == EEXIST) {
-        fd.reset(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        fd.reset(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
     }
+    if (!fd && errno == ELOOP) throw Error(fmt::format("{}: a symbolic link; refused", path));
     if (!fd) throw Error(fmt::format("{}: cannot open: {}", path, errno_text(errno)));
     write_all(fd.get(), text, path);
     if (::fsync(fd.get()) < 0) throw Error(fmt::format("{}: fsync: {}", path, errno_text(errno)));
@@ -180,9 +183,13 @@ void make_dirs(const std::string& path, mode_t mode) {
 namespace {
 
 UniqueFd open_lock_file(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    // O_NOFOLLOW: a symlink in a group-writable state directory must not make root create or
+    // open a file elsewhere.
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
     // flock(2) needs no write access: a lock file another user created is locked read-only.
-    if (!fd && errno == EACCES) fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno == EACCES) fd.reset(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd && errno == ELOOP)
+        throw Error(fmt::format("{}: a symbolic link, not a lock file; refused", path));
     if (!fd) throw Error(fmt::format("{}: cannot open lock file: {}", path, errno_text(errno)));
     return fd;
 }

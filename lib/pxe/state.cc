@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/trust.h"
 #include "pxe/boot_plan.h"
 #include "pxe/node_table.h"
 
@@ -53,6 +54,8 @@ std::string resolve_pxe_state_dir(const std::string& option, const std::string& 
     std::error_code ec;
     if (!config_path.empty() && std::filesystem::exists(config_path, ec)) {
         ConfigFile cfg = ConfigFile::load(config_path);
+        // Run as root by dnsmasq: whoever could change the file would choose where root writes.
+        require_root_only_writable(config_path, "config");
         ConfigNode paths = cfg.root().section("paths");
         if (paths.has("state_dir")) return paths.string("state_dir") + "/pxe";
         return "/var/lib/storkit/pxe";

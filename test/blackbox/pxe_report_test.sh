@@ -4,7 +4,7 @@
 # phases. Server and clients live in two network namespaces of this test joined by a veth pair
 # (198.18.0.0/15 addresses only), removed at exit.
 source "$(dirname "$0")/lib.sh"
-plan 60
+plan 66
 
 ID=$$
 NS_S=storkit-pxs-$ID NS_C=storkit-pxc-$ID
@@ -268,4 +268,24 @@ expect_eq "$(jq -r '.leases[] | select(.mac == "'"$(mac 9)"'") | .hostname' "$P/
     "it is recorded as the host name"
 expect_rc 2 "without arguments and outside CGI there is nothing to do" \
     env -u GATEWAY_INTERFACE pxe-report --state-dir "$P"
+echo "# root never follows a symlink in the state directory, nor a config others can write"
+S2=$T/state2
+mkdir -p "$S2"
+echo keep >"$T/target"
+ln -s "$T/target" "$S2/events.jsonl"
+run pxe-report --state-dir "$S2" add 52:54:00:aa:bb:cc 198.18.0.9 nodex
+expect_match "$RC $ERR" "^1 .*$S2/events.jsonl: a symbolic link; refused" "a symlinked event log is refused"
+expect_eq "$(cat "$T/target")" keep "and what it points at is untouched"
+rm "$S2/events.jsonl"
+rm -f "$S2/report.lock"
+ln -s "$T/made-by-root" "$S2/report.lock"
+run pxe-report --state-dir "$S2" table
+expect_match "$RC $ERR" "^1 .*report.lock: a symbolic link, not a lock file" "a symlinked lock file is refused"
+[ ! -e "$T/made-by-root" ] && pass "and nothing is created where it points" || fail "and nothing is created where it points"
+printf '{"paths": {"state_dir": "%s/elsewhere"}}\n' "$T" >"$T/open.json"
+chmod 666 "$T/open.json"
+run pxe-report --config "$T/open.json" add 52:54:00:aa:bb:cc 198.18.0.9 nodex
+expect_match "$RC $ERR" "^2 .*config $T/open.json: it is writable by group or others \\(mode 0666\\)" \
+    "a config others can write is refused"
+[ ! -e "$T/elsewhere" ] && pass "and nothing is written where it says" || fail "and nothing is written where it says"
 done_testing
