@@ -112,7 +112,19 @@ void load_data(PxeConfig& c, const ConfigNode& root) {
     bool domain_ok = std::all_of(c.domain.begin(), c.domain.end(), [](char ch) {
         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
     });
-    if (!domain_ok) data.problem("domain", fmt::format("\"{}\" is not a DNS domain", c.domain));
+    // RFC 1035: at most 253 characters, labels of 1 to 63; dnsmasq refuses longer ones.
+    bool labels_ok = c.domain.size() <= 253;
+    for (size_t start = 0; labels_ok && !c.domain.empty();) {
+        size_t dot = c.domain.find('.', start);
+        size_t len = (dot == std::string::npos ? c.domain.size() : dot) - start;
+        labels_ok = len >= 1 && len <= 63;
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+    }
+    if (!domain_ok || !labels_ok)
+        data.problem("domain", fmt::format("{} is not a DNS domain (letters, digits, '-' and "
+                                           "'.', at most 253 characters, labels of 1 to 63)",
+                                           clipped(nlohmann::json(c.domain).dump(), 80)));
     c.lease_s = data.integer_or("lease_s", 3600, 120, 31536000);
 }
 

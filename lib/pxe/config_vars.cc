@@ -91,6 +91,11 @@ void load_kernel_args(PxeConfig& c, const ConfigNode& boot) {
     if (!boot.ok("kernel_args")) return;
     if (args.find('\n') != std::string::npos)
         return boot.problem("kernel_args", "must be one line");
+    // Linux reads at most 2048 bytes of its command line (x86); the rest would be lost.
+    if (args.size() > 2048)
+        return boot.problem("kernel_args", fmt::format("{} bytes, more than the 2048 of a kernel "
+                                                       "command line",
+                                                       args.size()));
     try {
         c.kernel_args = TextTemplate::compile(args, c.var_names, "boot.kernel_args");
     } catch (const ConfigError& e) {

@@ -67,6 +67,20 @@ bool DhcpLeaseTable::apply(const PxeEvent& e) {
     }
     DhcpLease& r = leases_[mac];
     bool is_new = r.mac.empty();
+    if (is_new && leases_.size() > kMaxLeaseRows) {
+        // A machine on the provisioning network that makes up MACs must not grow the table
+        // (and every later event's time) without bound: the row seen longest ago goes,
+        // released leases first.
+        auto victim = leases_.end();
+        for (auto it = leases_.begin(); it != leases_.end(); ++it) {
+            if (it->first == mac) continue;
+            if (victim == leases_.end() ||
+                std::pair(it->second.active, it->second.last_seen) <
+                    std::pair(victim->second.active, victim->second.last_seen))
+                victim = it;
+        }
+        leases_.erase(victim);
+    }
     r.mac = mac;
     if (e.kind == "dhcp") {
         if (is_new) {
@@ -81,6 +95,8 @@ bool DhcpLeaseTable::apply(const PxeEvent& e) {
         r.released = e.action == "del" ? e.time : 0;
     } else if (e.kind == "tftp") {
         r.boot_files.push_back({e.file, e.size, e.time});
+        // A machine stuck in a boot loop fetches its files again and again: the latest count.
+        if (r.boot_files.size() > kMaxBootFiles) r.boot_files.erase(r.boot_files.begin());
     } else if (e.kind == "phase") {
         r.phase = e.phase;
         r.phase_time = e.time;

@@ -46,6 +46,11 @@ struct DhcpLease {
 // All MACs seen, and how much of the event log they reflect.
 class DhcpLeaseTable {
   public:
+    // Bounds: MACs kept (the one seen longest ago goes first, released leases before active
+    // ones) and TFTP transfers kept per MAC (the latest).
+    static constexpr size_t kMaxLeaseRows = 20000;
+    static constexpr size_t kMaxBootFiles = 32;
+
     // Applies one event. A TFTP transfer or a phase report without a MAC goes to the MAC whose
     // active lease has the event's address (the latest one); returns false when there is none.
     bool apply(const PxeEvent& e);

@@ -58,6 +58,31 @@ TEST_CASE("bad configs name the key and the value") {
                                         "'data.pool': 198.18.0.200-198.18.1.10 is outside "
                                         "data.subnet 198.18.0.0/24");
     }
+    SECTION("a domain dnsmasq would refuse") {
+        f.config["data"]["domain"] = std::string(300, 'a') + ".example";
+        CHECK_THROWS_WITH(f.load(), Contains("'data.domain': \"aaaa") &&
+                                        Contains("is not a DNS domain") &&
+                                        Contains("at most 253 characters"));
+        f.config["data"]["domain"] = std::string(64, 'a') + ".example";
+        CHECK_THROWS_WITH(f.load(), Contains("labels of 1 to 63"));
+        f.config["data"]["domain"] = "stor..example";
+        CHECK_THROWS_WITH(f.load(), Contains("'data.domain'"));
+        f.config["data"]["domain"] = std::string(63, 'a') + ".example";
+        CHECK_NOTHROW(f.load());
+        f.config["data"]["domain"] = std::string(1000000, 'a');
+        try {
+            f.load();
+            FAIL("a 1 MB domain loaded");
+        } catch (const storkit::ConfigError& e) {
+            CHECK(std::string(e.what()).size() < 500);
+        }
+    }
+    SECTION("kernel arguments longer than a kernel command line") {
+        f.config["boot"]["kernel_args"] = "inst.ks={{ks_url}} " + std::string(2100, 'x');
+        CHECK_THROWS_WITH(f.load(), file +
+                                        "'boot.kernel_args': 2119 bytes, more than the 2048 of "
+                                        "a kernel command line");
+    }
     SECTION("a pool holding the network address") {
         f.config["data"]["pool"] = "198.18.0.0-198.18.0.10";
         CHECK_THROWS_WITH(f.load(), Contains("'data.pool': 198.18.0.0-198.18.0.10 includes the "

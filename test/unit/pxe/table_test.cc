@@ -1,6 +1,7 @@
 #include "pxe/table.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 
 using storkit::DhcpLeaseTable;
 using storkit::PxeEvent;
@@ -57,6 +58,32 @@ TEST_CASE("leases keep first and last sight, release, boot files and phase", "[p
     CHECK_FALSE(t.leases().at(kMac1).active);
     CHECK(t.leases().at(kMac1).released == 40);
     CHECK_FALSE(t.mac_of_ip("198.18.0.100"));  // released: the address is free again
+}
+
+TEST_CASE("made-up MACs and boot loops cannot grow the table without bound", "[pxe_table]") {
+    DhcpLeaseTable t;
+    // A node's lease, renewed all along; an early machine that released its lease.
+    CHECK(t.apply(dhcp("add", kMac1, "198.18.0.100", 1)));
+    CHECK(t.apply(dhcp("add", kMac2, "198.18.0.101", 2)));
+    CHECK(t.apply(dhcp("del", kMac2, "198.18.0.101", 3)));
+    size_t made_up = DhcpLeaseTable::kMaxLeaseRows + 500;
+    for (size_t i = 0; i < made_up; ++i) {
+        char mac[18];
+        std::snprintf(mac, sizeof mac, "02:00:00:%02zx:%02zx:%02zx", (i >> 16) & 0xff,
+                      (i >> 8) & 0xff, i & 0xff);
+        t.apply(dhcp("add", mac, "198.18.1.1", 10.0 + static_cast<double>(i)));
+        if (i % 1000 == 0) t.apply(dhcp("old", kMac1, "198.18.0.100", 10.0 + i));
+    }
+    CHECK(t.leases().size() == DhcpLeaseTable::kMaxLeaseRows);
+    CHECK(t.leases().count(kMac1) == 1);  // renewed: seen recently, kept
+    CHECK(t.leases().count(kMac2) == 0);  // released long ago: the first to go
+    CHECK(t.leases().count("02:00:00:00:00:00") == 0);
+    CHECK(t.leases().count("02:00:00:00:4e:33") == 1);  // the latest made-up ones stay
+
+    for (int i = 0; i < 1000; ++i) t.apply(tftp("198.18.0.100", "pxelinux.0", 30000.0 + i));
+    const auto& files = t.leases().at(kMac1).boot_files;
+    CHECK(files.size() == DhcpLeaseTable::kMaxBootFiles);
+    CHECK(files.back().time == 30999.0);
 }
 
 TEST_CASE("an address belongs to the MAC that leased it last", "[pxe_table]") {
