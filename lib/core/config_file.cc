@@ -282,6 +282,13 @@ ConfigFile ConfigFile::load(const std::string& path) {
         size_t nl = text->rfind('\n', pos ? pos - 1 : 0);
         size_t col = nl == std::string::npos ? pos : pos - nl - 1;
         throw ConfigError(fmt::format("{}:{}:{}: invalid JSON", path, line, col));
+    } catch (const json::exception& e) {
+        // A number too large for a double (2e308): the parser names it, without a position.
+        std::string what = e.what();
+        size_t tag = what.find("] ");
+        throw ConfigError(
+            fmt::format("{}: invalid JSON: {}", path,
+                        clipped(tag == std::string::npos ? what : what.substr(tag + 2), 200)));
     }
     if (!cf.json_.is_object())
         throw ConfigError(fmt::format("{}: expected a JSON object at the top level", path));

@@ -138,6 +138,9 @@ TEST_CASE("a key given twice in one object is refused, naming where") {
         return "";
     };
     CHECK(load_text(R"({"a": 1, "a": 2})") == dir + "/c.json: key 'a': given twice in one object");
+    // Found by the config fuzzer: a number past a double's range was an internal error.
+    CHECK(load_text(R"({"node": 2e308})") ==
+          dir + "/c.json: invalid JSON: number overflow parsing '2e308'");
     CHECK(load_text(R"({"nodes": {"n1": {"mac": "x", "ip": "y", "mac": "z"}}})") ==
           dir + "/c.json: key 'nodes.n1.mac': given twice in one object");
     // The same key in different objects, or in objects of an array, is fine.
