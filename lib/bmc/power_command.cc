@@ -57,7 +57,8 @@ Targets targets(const CommonOptions& common, const BmcPowerOptions& opts,
     std::vector<std::string> wanted =
         opts.nodes.empty() ? std::vector<std::string>{} : expand_hosts(opts.nodes, 1);
     std::set<std::string> picked;
-    for (std::string& w : wanted) w = w.substr(0, w.rfind(':'));  // no ports in node names
+    for (std::string& w : wanted)  // no ports in node names
+        if (size_t colon = w.rfind(':'); colon != std::string::npos) w.resize(colon);
     for (size_t i = 0; i < t.cfg->members.size(); ++i) {
         const BmcFleet::Member& n = t.cfg->members[i];
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), n.name) == wanted.end())

@@ -27,8 +27,8 @@ constexpr uint8_t kLockMayRenew = 1;  // cls_lock's LOCK_FLAG_MAY_RENEW
 // operation, only rados_write_op_exec with the method's argument.
 class LockOp {
   public:
-    LockOp(const std::string& cookie, const std::string& tag, double seconds) {
-        bytes_ = {1, 1, 0, 0, 0, 0};  // version 1, compat 1, length filled in below
+    LockOp(const std::string& cookie, const std::string& tag, double seconds)
+        : bytes_{1, 1, 0, 0, 0, 0} {  // version 1, compat 1, length filled in below
         str(kLockName);
         bytes_.push_back(static_cast<char>(kLockShared));
         str(cookie);

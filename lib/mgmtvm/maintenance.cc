@@ -63,7 +63,7 @@ Maintenance Maintenance::from_json(const json& j) {
     return m;
 }
 
-MaintenanceStore::MaintenanceStore(Storage& storage, std::string state_dir)
+MaintenanceStore::MaintenanceStore(Storage& storage, const std::string& state_dir)
     : storage_(storage), local_file_(state_dir + "/maintenance.json") {}
 
 std::string MaintenanceStore::where() const {

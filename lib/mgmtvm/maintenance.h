@@ -49,7 +49,7 @@ struct Maintenance {
 // else a file in the local state directory (this machine only).
 class MaintenanceStore {
   public:
-    MaintenanceStore(Storage& storage, std::string state_dir);
+    MaintenanceStore(Storage& storage, const std::string& state_dir);
     Maintenance load() const;
     void save(const Maintenance& m) const;
     // Loads, lets `change` edit and saves the record without losing another writer's change:

@@ -22,8 +22,7 @@ bool last_error_is_no_domain();
 // RAII owners for libvirt handles.
 class Conn {
   public:
-    explicit Conn(const std::string& uri) : uri_(uri) {
-        ptr_ = virConnectOpen(uri.c_str());
+    explicit Conn(const std::string& uri) : uri_(uri), ptr_(virConnectOpen(uri.c_str())) {
         if (!ptr_) throw Error(fmt::format("libvirt {}: cannot connect: {}", uri, last_error()));
     }
     ~Conn() { virConnectClose(ptr_); }

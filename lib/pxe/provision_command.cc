@@ -227,7 +227,7 @@ std::vector<std::string> node_names(const std::vector<std::string>& args) {
     std::vector<std::string> out;
     for (const std::string& a : args)
         for (std::string n : expand_hosts(a, 1)) {
-            n = n.substr(0, n.rfind(':'));
+            if (size_t colon = n.rfind(':'); colon != std::string::npos) n.resize(colon);
             if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
         }
     return out;
