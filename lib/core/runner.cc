@@ -1,5 +1,6 @@
 #include "core/runner.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -96,6 +97,10 @@ void exit_now(const CommonOptions& common, const Report& report) {
 }
 
 int run_tool(const ToolSpec& spec, int argc, char** argv) {
+    // What a tool creates gets the mode it asks for, whatever umask its caller had (cron,
+    // Ansible, a shell with umask 000), and so does what the programs it runs create
+    // (grub-mknetdir's tree is served over TFTP).
+    ::umask(022);
     CommonOptions common;
     Report report;
     report.tool = spec.name;

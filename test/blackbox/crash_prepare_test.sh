@@ -18,7 +18,7 @@
 KILLS=${STORKIT_CRASH_KILLS:-200}
 NODES=${STORKIT_CRASH_NODES:-500}
 SEED=${STORKIT_CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
-plan $((KILLS * 3 + 6))
+plan $((KILLS * 3 + 7))
 command -v xorriso >/dev/null || { fail "needs xorriso (scripts/deps installs it)"; done_testing; }
 STATE=$STORKIT_SRC/test/blackbox/tree_state.py
 echo "# seed $SEED, $KILLS kills, $NODES nodes"
@@ -134,4 +134,8 @@ expect_eq "$RC" 0 "a lost TFTP root is written again in full $(echo "$OUT" | hea
 prepare "$from"
 expect_eq "$(grep -c . "$T/prepare.out" >/dev/null; pxe-provision --config "$T/$from.json" prepare --json | jq '.changed_files | length')" 0 \
     "a run after that changes nothing"
+# Under umask 000 nothing prepare creates is writable by others.
+rm -rf "$D"
+(umask 000 && pxe-provision --config "$T/$from.json" prepare >"$T/prepare.out" 2>&1)
+expect_eq "$? $(find "$D" ! -type l -perm -o+w | head -3)" "0 " "under umask 000 nothing prepare creates is world-writable"
 done_testing
