@@ -77,6 +77,7 @@ std::string bash_completion(CLI::App& app, const std::string& tool) {
         cases += fmt::format("        {}) words=\"{}\" ;;\n", sub->get_name(), joined(words));
     }
     std::vector<std::string> sub_names;
+    sub_names.reserve(subs.size());
     for (CLI::App* sub : subs) sub_names.push_back(sub->get_name());
 
     std::string out = fmt::format(

@@ -53,6 +53,7 @@ std::vector<std::string> build_env(const std::map<std::string, std::string>& ext
 
 std::vector<char*> c_array(std::vector<std::string>& v) {
     std::vector<char*> out;
+    out.reserve(v.size() + 1);
     for (std::string& s : v) out.push_back(s.data());
     out.push_back(nullptr);
     return out;

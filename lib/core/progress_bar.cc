@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace storkit {
 
@@ -16,7 +17,7 @@ std::string amount(uint64_t n, const std::string& unit) {
 }
 
 std::string duration(double s) {
-    auto total = static_cast<long>(s + 0.5);
+    long total = s > 0 ? std::lround(s) : 0;
     if (total >= 3600)
         return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
     return fmt::format("{}:{:02}", total / 60, total % 60);

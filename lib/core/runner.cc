@@ -151,7 +151,7 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
         // A thread is still blocked inside a C library past its deadline: leave without
         // running destructors under it.
         std::cout.flush();
-        std::fflush(nullptr);
+        (void)std::fflush(nullptr);  // nothing more can be done about a failure here
         _exit(rc);
     }
     return rc;
