@@ -1,6 +1,7 @@
 #include "core/config_file.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -189,7 +190,9 @@ double ConfigNode::positive_or(const std::string& key, double fallback, double m
 long ConfigNode::integer_or(const std::string& key, long fallback, long min, long max) const {
     if (!has(key)) return fallback;
     const json& v = (*value_)[key];
-    if (v.is_number_integer() && v.get<long>() >= min && v.get<long>() <= max) return v.get<long>();
+    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > LONG_MAX) &&
+        v.get<long>() >= min && v.get<long>() <= max)
+        return v.get<long>();
     problem(key, fmt::format("expected an integer from {} to {}, got {}", min, max, type_name(v)));
     return fallback;
 }

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/exec.h"
+#include "core/json_integer.h"
 
 namespace storkit::ceph {
 
@@ -60,7 +61,8 @@ DiskFile inspect_disk_file(const std::string& path) {
                                 r.err.empty() ? "" : ": " + r.err.substr(0, r.err.find('\n'))));
     try {
         nlohmann::json j = nlohmann::json::parse(r.out);
-        return {path, j.at("format").get<std::string>(), j.at("virtual-size").get<uint64_t>()};
+        return {path, j.at("format").get<std::string>(),
+                json_integer<uint64_t>(j.at("virtual-size"), "virtual-size")};
     } catch (const std::exception& e) {
         throw Error(fmt::format("{}: unexpected answer from qemu-img info: {}", path, e.what()));
     }

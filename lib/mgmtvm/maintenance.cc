@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/json_integer.h"
 #include "core/statefile.h"
 #include "mgmtvm/storage.h"
 
@@ -58,8 +59,9 @@ Maintenance Maintenance::from_json(const json& j) {
             m.nodes[it.key()] = entry_from(it.value());
     if (j.contains("confirmed_down"))
         for (auto it = j["confirmed_down"].begin(); it != j["confirmed_down"].end(); ++it)
-            m.down[it.key()] = {it.value().at("epoch").get<uint64_t>(), it.value().value("at", 0.0),
-                                it.value().value("by", ""), it.value().value("reason", "")};
+            m.down[it.key()] = {json_integer<uint64_t>(it.value().at("epoch"), "epoch"),
+                                it.value().value("at", 0.0), it.value().value("by", ""),
+                                it.value().value("reason", "")};
     return m;
 }
 

@@ -1,5 +1,6 @@
 #include "mgmtvm/node_state.h"
 
+#include "core/json_integer.h"
 #include "core/log.h"
 #include "core/statefile.h"
 
@@ -15,10 +16,10 @@ json NodeState::to_json() const {
 
 NodeState NodeState::from_json(const json& j) {
     NodeState s;
-    s.renew_failures = j.value("renew_failures", 0);
-    s.local_silent = j.value("local_silent", 0);
+    s.renew_failures = json_integer_or(j, "renew_failures", 0);
+    s.local_silent = json_integer_or(j, "local_silent", 0);
     s.lease_expires = j.value("lease_expires", 0.0);
-    s.fenced_epoch = j.value("fenced_epoch", uint64_t{0});
+    s.fenced_epoch = json_integer_or(j, "fenced_epoch", uint64_t{0});
     s.tick_starts = j.value("tick_starts", std::vector<double>{});
     if (j.contains("last")) s.last = j["last"];
     return s;

@@ -1,5 +1,7 @@
 #include "mgmtvm/vm_lease.h"
 
+#include "core/json_integer.h"
+
 namespace storkit {
 
 nlohmann::json VmLease::to_json() const {
@@ -9,7 +11,7 @@ nlohmann::json VmLease::to_json() const {
 VmLease VmLease::from_json(const nlohmann::json& j) {
     VmLease l;
     l.node = j.at("node").get<std::string>();
-    l.epoch = j.at("epoch").get<uint64_t>();
+    l.epoch = json_integer<uint64_t>(j.at("epoch"), "epoch");
     l.expires = j.at("expires").get<double>();
     l.released = j.value("released", false);
     return l;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_integer.h"
 #include "core/statefile.h"
 
 namespace storkit {
@@ -108,37 +109,55 @@ json BootState::to_json() const {
             {"unclaimed", unclaimed_json}};
 }
 
+namespace {
+
+NodeBootRecord node_record_of(const json& v) {
+    NodeBootRecord r;
+    std::string state = v.value("state", "pending");
+    auto found = std::find_if(kAllStates.begin(), kAllStates.end(),
+                              [&](NodeBoot s) { return state == to_string(s); });
+    if (found == kAllStates.end()) throw Error(fmt::format("unknown state \"{}\"", state));
+    r.state = *found;
+    r.powered_at = v.value("powered_at", 0.0);
+    r.power_ons = json_integer_or(v, "power_ons", 0);
+    r.mac = v.value("mac", "");
+    r.ip = v.value("ip", "");
+    r.bound_at = v.value("bound_at", 0.0);
+    r.given_up_at = v.value("given_up_at", 0.0);
+    r.given_up = v.value("given_up", "");
+    r.result = v.value("result", "");
+    r.error = v.value("error", "");
+    return r;
+}
+
+}  // namespace
+
+// A field of the wrong type (nlohmann's type_error) or a number out of range is an Error naming
+// the file and the node, as an unknown state is.
 BootState BootState::from_json(const json& j, const std::string& path) {
     if (!j.is_object() || !j.contains("nodes") || !j["nodes"].is_object())
         throw Error(fmt::format("{}: not a boot state (remove it to start over)", path));
     BootState st;
-    st.started = j.value("started", 0.0);
-    st.last_wave = j.value("last_wave", 0.0);
-    for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it) {
-        const json& v = it.value();
-        NodeBootRecord r;
-        std::string state = v.value("state", "pending");
-        auto found = std::find_if(kAllStates.begin(), kAllStates.end(),
-                                  [&](NodeBoot s) { return state == to_string(s); });
-        if (found == kAllStates.end())
-            throw Error(fmt::format("{}: node {}: unknown state \"{}\"", path, it.key(), state));
-        r.state = *found;
-        r.powered_at = v.value("powered_at", 0.0);
-        r.power_ons = v.value("power_ons", 0);
-        r.mac = v.value("mac", "");
-        r.ip = v.value("ip", "");
-        r.bound_at = v.value("bound_at", 0.0);
-        r.given_up_at = v.value("given_up_at", 0.0);
-        r.given_up = v.value("given_up", "");
-        r.result = v.value("result", "");
-        r.error = v.value("error", "");
-        st.nodes[it.key()] = r;
+    try {
+        st.started = j.value("started", 0.0);
+        st.last_wave = j.value("last_wave", 0.0);
+    } catch (const std::exception& e) {
+        throw Error(fmt::format("{}: {} (remove it to start over)", path, e.what()));
     }
+    for (auto it = j["nodes"].begin(); it != j["nodes"].end(); ++it) try {
+            st.nodes[it.key()] = node_record_of(it.value());
+        } catch (const std::exception& e) {
+            throw Error(fmt::format("{}: node {}: {}", path, it.key(), e.what()));
+        }
     if (j.contains("unclaimed") && j["unclaimed"].is_object())
         for (auto it = j["unclaimed"].begin(); it != j["unclaimed"].end(); ++it)
-            if (it.value().is_object())
-                st.unclaimed[it.key()] = {it.value().value("ip", ""), it.value().value("time", 0.0),
-                                          it.value().value("why", "")};
+            if (it.value().is_object()) try {
+                    st.unclaimed[it.key()] = {it.value().value("ip", ""),
+                                              it.value().value("time", 0.0),
+                                              it.value().value("why", "")};
+                } catch (const std::exception& e) {
+                    throw Error(fmt::format("{}: unclaimed {}: {}", path, it.key(), e.what()));
+                }
     return st;
 }
 

@@ -199,7 +199,8 @@ json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& lea
 
 std::string refused_summary(const json& table) {
     const json& r = table.value("refused", json::object());
-    uint64_t count = r.value("count", uint64_t{0});
+    uint64_t count =
+        r.contains("count") && r["count"].is_number_unsigned() ? r["count"].get<uint64_t>() : 0;
     if (count == 0) return "";
     std::string out = fmt::format("refused reports: {}", count);
     const json& last = r.value("last", json::array());

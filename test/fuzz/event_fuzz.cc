@@ -1,9 +1,11 @@
 // What pxe-report reads from machines that are not trusted yet and from its own files: hook
 // arguments from dnsmasq (hostnames, vendor strings), lines of the event log, and the lease
-// table, node table and install book it keeps. Each line of the input is one of them.
+// table, node table and install book it keeps, and pxe-provision boot's boot.json. Each line of
+// the input is one of them.
 #include <nlohmann/json.hpp>
 
 #include "fuzz_util.h"
+#include "pxe/boot_plan.h"
 #include "pxe/event.h"
 #include "pxe/node_table.h"
 #include "pxe/table.h"
@@ -31,6 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         storkit::fuzz::refusal_ok(
             [&] { table.apply(storkit::PxeEvent::from_json(j, "events.jsonl")); });
         storkit::fuzz::refusal_ok([&] { storkit::DhcpLeaseTable::from_json(j, "leases.json"); });
+        storkit::fuzz::refusal_ok([&] {
+            storkit::BootState b = storkit::BootState::from_json(j, "boot.json");
+            if (storkit::BootState::from_json(b.to_json(), "boot.json").to_json() != b.to_json())
+                __builtin_trap();
+        });
     }
     // The whole input as the node table; then the table joined and written back.
     std::vector<storkit::NodeEntry> nodes;

@@ -157,6 +157,15 @@ TEST_CASE("a key given twice in one object is refused, naming where") {
     fs::remove_all(dir);
 }
 
+// 18446744073709551611 read as a long is -5: it must not pass a range that allows -5.
+TEST_CASE("an integer past a long's range is refused, not wrapped") {
+    json j = {{"n", 18446744073709551611ULL}};
+    ConfigErrors errors;
+    ConfigNode root(&j, "t.json", "", &errors);
+    CHECK(root.integer_or("n", 1, -10, 10) == 1);
+    CHECK_THROWS_WITH(errors.checkpoint(), Catch::Contains("expected an integer from -10 to 10"));
+}
+
 TEST_CASE("a positive number has a ceiling") {
     CHECK(load(with("/limits/timeout_s", 600)) == "");
     CHECK(load(with("/limits/timeout_s", 1e308)) ==

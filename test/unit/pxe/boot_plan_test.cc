@@ -221,6 +221,19 @@ TEST_CASE("the boot state survives its JSON form", "[boot_plan]") {
     bad["nodes"]["n1"]["state"] = "flying";
     CHECK_THROWS_WITH(BootState::from_json(bad, "boot.json"), Catch::Contains("flying"));
     CHECK_THROWS_AS(BootState::from_json(nlohmann::json::array(), "boot.json"), storkit::Error);
+    // Out of range or of the wrong type: an Error naming the file and the node, never a value
+    // made up by a cast (1e30 as an int) nor nlohmann's bare type_error.
+    bad = st.to_json();
+    bad["nodes"]["n1"]["power_ons"] = 1e30;
+    CHECK_THROWS_WITH(BootState::from_json(bad, "boot.json"),
+                      Catch::StartsWith("boot.json: node n1: \"power_ons\" is not an integer"));
+    bad = st.to_json();
+    bad["nodes"]["n2"]["powered_at"] = "yesterday";
+    CHECK_THROWS_WITH(BootState::from_json(bad, "boot.json"),
+                      Catch::StartsWith("boot.json: node n2: "));
+    bad = st.to_json();
+    bad["started"] = "x";
+    CHECK_THROWS_AS(BootState::from_json(bad, "boot.json"), storkit::Error);
 }
 
 TEST_CASE("boot columns: a phase reported before the last power-on is cleared") {
