@@ -15,7 +15,7 @@ namespace {
 using Choices = std::vector<std::string>;
 
 [[noreturn]] void bad(const std::string& entry, const std::string& why) {
-    throw ConfigError(fmt::format("host range '{}': {}", entry, why));
+    throw ConfigError(fmt::format("host range '{}': {}", clipped(entry, 80), why));
 }
 
 bool all_digits(const std::string& s) {
@@ -27,7 +27,7 @@ unsigned long to_number(const std::string& s, const std::string& entry) {
     unsigned long v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (!all_digits(s) || ec != std::errc() || end != s.data() + s.size())
-        bad(entry, fmt::format("'{}' is not a number", s));
+        bad(entry, fmt::format("'{}' is not a number", clipped(s, 40)));
     return v;
 }
 
@@ -49,10 +49,15 @@ Choices expand_group(const std::string& body, const std::string& entry) {
         std::string first = item.substr(0, dash);
         std::string last = dash == std::string::npos ? first : item.substr(dash + 1);
         unsigned long lo = to_number(first, entry), hi = to_number(last, entry);
-        if (lo > hi) bad(entry, fmt::format("range {} goes backwards", item));
-        if (hi - lo >= kMaxHosts) bad(entry, fmt::format("range {} is too large", item));
+        if (lo > hi) bad(entry, fmt::format("range {} goes backwards", clipped(item, 40)));
+        if (hi - lo >= kMaxHosts)
+            bad(entry, fmt::format("range {} is too large", clipped(item, 40)));
         // A leading zero asks for a fixed width: [01-10] gives 01, 02, ... 10.
         size_t width = first.size() > 1 && first[0] == '0' ? first.size() : 0;
+        if (width > kMaxHostName)
+            bad(entry, fmt::format("a host name longer than {} characters", kMaxHostName));
+        if (out.size() + (hi - lo) >= kMaxHosts)
+            bad(entry, fmt::format("expands to more than {} hosts", kMaxHosts));
         for (unsigned long v = lo; v <= hi; ++v) {
             std::string n = std::to_string(v);
             if (n.size() < width) n.insert(0, width - n.size(), '0');
@@ -62,14 +67,25 @@ Choices expand_group(const std::string& body, const std::string& entry) {
     return out;
 }
 
-// Splits "10.0.[1-2].[3,5]" into literal pieces and groups, then multiplies them out.
+size_t longest(const std::vector<std::string>& v) {
+    size_t n = 0;
+    for (const std::string& s : v) n = std::max(n, s.size());
+    return n;
+}
+
+// Splits "10.0.[1-2].[3,5]" into literal pieces and groups, then multiplies them out. Sizes are
+// checked before anything is multiplied.
 std::vector<std::string> expand_name(const std::string& name, const std::string& entry) {
     std::vector<std::string> results{""};
     size_t pos = 0;
+    auto too_long = [&] {
+        bad(entry, fmt::format("a host name longer than {} characters", kMaxHostName));
+    };
     while (pos < name.size()) {
         size_t open = name.find('[', pos);
         std::string literal = name.substr(pos, open - pos);
         if (literal.find(']') != std::string::npos) bad(entry, "']' without '['");
+        if (longest(results) + literal.size() > kMaxHostName) too_long();
         for (std::string& r : results) r += literal;
         if (open == std::string::npos) break;
         size_t close = name.find(']', open);
@@ -77,6 +93,7 @@ std::vector<std::string> expand_name(const std::string& name, const std::string&
         Choices choices = expand_group(name.substr(open + 1, close - open - 1), entry);
         if (results.size() * choices.size() > kMaxHosts)
             bad(entry, fmt::format("expands to more than {} hosts", kMaxHosts));
+        if (longest(results) + longest(choices) > kMaxHostName) too_long();
         std::vector<std::string> next;
         next.reserve(results.size() * choices.size());
         for (const std::string& r : results)

@@ -62,4 +62,27 @@ TEST_CASE("a range too large to be meant is refused", "[host_range]") {
     CHECK_THROWS_WITH(expand_hosts("10.[0-255].[0-255].[0-255]", 623),
                       Catch::Contains("more than"));
     CHECK(expand_hosts("h[1-65536]", 623).size() == storkit::kMaxHosts);
+    // Several ranges in one bracket count together.
+    CHECK_THROWS_WITH(expand_hosts("h[1-40000,1-40000]", 623), Catch::Contains("more than 65536"));
+}
+
+// Found by the address fuzzer: a 1.6 KB spec of a long name and a large range asked for 65536
+// names of 1.6 KB each (over 2 GB with the set of names seen). A host name is at most 253
+// characters, however it is spelled, and the message does not repeat the whole spec.
+TEST_CASE("a host name longer than DNS allows is refused before it is multiplied", "[host_range]") {
+    std::string name(300, 'a');
+    CHECK_THROWS_WITH(expand_hosts(name + "[1-65536]", 623),
+                      Catch::Contains("a host name longer than 253 characters"));
+    CHECK_THROWS_WITH(expand_hosts("[1-65536]" + name, 623),
+                      Catch::Contains("a host name longer than 253 characters"));
+    CHECK_THROWS_WITH(expand_hosts("h[" + std::string(300, '0') + "1-9]", 623),
+                      Catch::Contains("a host name longer than 253 characters"));
+    CHECK_THROWS_WITH(expand_hosts(std::string(200, 'a') + "[1-9]" + std::string(60, 'b'), 623),
+                      Catch::Contains("a host name longer than 253 characters"));
+    try {
+        expand_hosts(name + "[1-65536]", 623);
+    } catch (const storkit::ConfigError& e) {
+        CHECK(std::string(e.what()).size() < 200);
+    }
+    CHECK(expand_hosts(std::string(250, 'a') + "[1-9]", 623).size() == 9);
 }
