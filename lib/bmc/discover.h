@@ -9,12 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "bmc/ipmi.h"
 #include "core/netaddr.h"
 
 namespace storkit {
 
 struct DiscoverOptions {
-    int port = 623;
+    int port = kIpmiPort;
     std::chrono::milliseconds timeout{2000};  // the whole search
     int sends = 3;                            // requests per address, spread over the timeout
     std::string name_prefix = "node";
@@ -22,7 +23,7 @@ struct DiscoverOptions {
 
 struct FoundBmc {
     Ipv4 address = 0;
-    int port = 623;
+    int port = kIpmiPort;
     std::string name;       // stable: from the address's offset in the subnet
     bool ipmi_v20 = false;  // the BMC says it takes IPMI 2.0 (RMCP+) sessions
 

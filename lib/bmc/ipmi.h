@@ -14,6 +14,9 @@ struct ipmi_ctx;
 
 namespace storkit {
 
+// The RMCP+ (IPMI over LAN) port a BMC answers on unless told otherwise.
+constexpr int kIpmiPort = 623;
+
 // Who we are to the BMCs. The password is a secret: it never goes into a message.
 struct IpmiLogin {
     std::string user = "admin";

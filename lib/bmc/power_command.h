@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bmc/ipmi.h"
 #include "core/report.h"
 #include "core/runner.h"
 
@@ -28,7 +29,7 @@ struct BmcPowerOptions {
     long window = 64;
     long settle_ms = 10000;
     bool efi = false;
-    int port = 623;
+    int port = kIpmiPort;
     std::string subnet;  // discover; empty: bmc.subnet of the config
 };
 

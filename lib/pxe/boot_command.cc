@@ -21,8 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kBmcPort = 623;
-
 // Whether prepare has written the node's DHCP reservation with its current MAC.
 bool reserved(const PxeConfig& cfg, const InventoryRow& n) {
     if (n.mac.empty()) return false;
@@ -35,7 +33,7 @@ std::vector<PlanEntry> plan_nodes(const PxeConfig& cfg, const Inventory& inv) {
     std::vector<PlanEntry> out;
     for (size_t i : boot_order(inv.nodes)) {
         const InventoryRow& n = inv.nodes[i];
-        out.push_back({n.name, n.bmc ? fmt::format("{}:{}", ipv4_string(*n.bmc), kBmcPort) : "",
+        out.push_back({n.name, n.bmc ? fmt::format("{}:{}", ipv4_string(*n.bmc), kIpmiPort) : "",
                        n.mac, reserved(cfg, n)});
     }
     return out;

@@ -13,7 +13,7 @@ namespace storkit {
 
 namespace {
 
-std::string env(const char* name) {
+std::string hook_env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
 }
@@ -112,8 +112,8 @@ std::optional<PxeEvent> event_from_hook(const std::vector<std::string>& args, do
         e.mac = checked_mac(args[1]);
         e.ip = checked_ip(args[2]);
         if (args.size() == 4 && printable(args[3])) e.hostname = args[3].substr(0, 255);
-        e.tags = env("DNSMASQ_TAGS").substr(0, 512);
-        e.vendor_class = env("DNSMASQ_VENDOR_CLASS").substr(0, 255);
+        e.tags = hook_env("DNSMASQ_TAGS").substr(0, 512);
+        e.vendor_class = hook_env("DNSMASQ_VENDOR_CLASS").substr(0, 255);
         if (!printable(e.tags)) e.tags.clear();
         if (!printable(e.vendor_class)) e.vendor_class.clear();
         return e;

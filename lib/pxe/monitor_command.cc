@@ -22,7 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kBmcPort = 623;
 constexpr auto kNotifyTimeout = std::chrono::seconds(10);
 
 constexpr auto kTableTimeout = std::chrono::seconds(10);
@@ -63,7 +62,7 @@ void save_watch(const std::string& path, const WatchState& w) {
 std::string row_bmc(const json& table, const std::string& node) {
     for (const json& row : table["nodes"])
         if (row.value("name", "") == node && row["bmc"].is_string())
-            return fmt::format("{}:{}", row["bmc"].get<std::string>(), kBmcPort);
+            return fmt::format("{}:{}", row["bmc"].get<std::string>(), kIpmiPort);
     return "";
 }
 

@@ -21,7 +21,7 @@ using nlohmann::json;
 
 constexpr size_t kMaxBody = 8192;
 
-std::string env(const char* name) {
+std::string cgi_env(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
 }
@@ -37,21 +37,21 @@ std::string utc(const json& t) {
     }
 }
 
-std::string text(const json& v) {
+std::string cell(const json& v) {
     return v.is_string() ? v.get<std::string>() : "-";
 }
 
-std::string table_text(const json& table) {
+std::string lease_table_text(const json& table) {
     auto row = [](const std::string& a, const std::string& b, const std::string& c,
                   const std::string& d, const std::string& e, const std::string& f) {
         return fmt::format("{:<12} {:<15} {:<17} {:<15} {:<20} {}\n", a, b, c, d, e, f);
     };
     std::string out = row("NODE", "BMC", "MAC", "DHCP-IP", "LEASED", "PHASE");
     for (const json& n : table["nodes"])
-        out += row(text(n["name"]), text(n["bmc"]), text(n["mac"]), text(n["ip"]),
-                   utc(n.value("first_seen", json())), text(n.value("phase", json())));
+        out += row(cell(n["name"]), cell(n["bmc"]), cell(n["mac"]), cell(n["ip"]),
+                   utc(n.value("first_seen", json())), cell(n.value("phase", json())));
     for (const json& l : table["unbound"])
-        out += row("-", "-", text(l["mac"]), text(l["ip"]), utc(l["first_seen"]), text(l["phase"]));
+        out += row("-", "-", cell(l["mac"]), cell(l["ip"]), utc(l["first_seen"]), cell(l["phase"]));
     if (std::string refused = refused_summary(table); !refused.empty()) out += refused + "\n";
     return out;
 }
@@ -65,9 +65,9 @@ void respond(Report& report, int status, const std::string& reason, const std::s
 
 // The request's form fields: the query string, and for a POST the body as well.
 std::map<std::string, std::string> cgi_fields() {
-    std::map<std::string, std::string> fields = parse_form(env("QUERY_STRING"));
-    if (env("REQUEST_METHOD") != "POST") return fields;
-    long length = std::strtol(env("CONTENT_LENGTH").c_str(), nullptr, 10);
+    std::map<std::string, std::string> fields = parse_form(cgi_env("QUERY_STRING"));
+    if (cgi_env("REQUEST_METHOD") != "POST") return fields;
+    long length = std::strtol(cgi_env("CONTENT_LENGTH").c_str(), nullptr, 10);
     if (length < 0 || static_cast<size_t>(length) > kMaxBody)
         throw ConfigError(fmt::format("request body larger than {} bytes", kMaxBody));
     std::string body(static_cast<size_t>(length), '\0');
@@ -155,7 +155,7 @@ void serve_kickstart(const PxeState& state, const std::string& name, const std::
 // One CGI request. Client mistakes get a 400 or 403 answer and a warning in the server's error
 // log; only failures on this side make the run fail.
 void cgi_request(const PxeState& state, Report& report) {
-    std::string remote = env("REMOTE_ADDR");
+    std::string remote = cgi_env("REMOTE_ADDR");
     PxeEvent e;
     std::map<std::string, std::string> fields;
     try {
@@ -206,7 +206,7 @@ void pxe_report_command(const CommonOptions& common, const PxeReportOptions& opt
     PxeState state(resolve_pxe_state_dir(opts.state_dir, common.config));
     report.data["state_dir"] = state.dir();
     if (opts.event.empty()) {
-        if (env("GATEWAY_INTERFACE").empty())
+        if (cgi_env("GATEWAY_INTERFACE").empty())
             throw ConfigError("no event given (see --help); a CGI request has GATEWAY_INTERFACE");
         return cgi_request(state, report);
     }
@@ -218,7 +218,7 @@ void pxe_report_command(const CommonOptions& common, const PxeReportOptions& opt
             table = joined_table(state.nodes(), state.leases(), now_seconds());
         }
         report.data["table"] = table;
-        if (!common.json) report.text = table_text(table);  // not built when nobody reads it
+        if (!common.json) report.text = lease_table_text(table);  // not built when nobody reads it
         return;
     }
     std::optional<PxeEvent> e;
