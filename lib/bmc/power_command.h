@@ -13,9 +13,6 @@
 
 namespace storkit {
 
-// Where a BMC password may come from besides --password-file.
-inline constexpr const char* kIpmiPasswordEnv = "STORKIT_IPMI_PASSWORD";
-
 struct BmcPowerOptions {
     std::string action;  // a PowerAction name or "discover"
     std::string hosts;   // --hosts RANGE; empty: the nodes of the pxe-provision config

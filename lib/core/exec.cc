@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/secret.h"
 
 extern char** environ;
 
@@ -45,7 +46,7 @@ std::vector<std::string> build_env(const std::map<std::string, std::string>& ext
     for (char** e = environ; e && *e; ++e) {
         std::string kv = *e;
         std::string key = kv.substr(0, kv.find('='));
-        if (!extra.count(key)) env.push_back(kv);
+        if (!extra.count(key) && !is_secret_env(key)) env.push_back(kv);
     }
     for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
     return env;

@@ -10,6 +10,7 @@
 #include "core/deadline.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/secret.h"
 
 #ifndef STORKIT_VERSION
 #define STORKIT_VERSION "0.0.0"
@@ -101,6 +102,9 @@ int run_tool(const ToolSpec& spec, int argc, char** argv) {
     // Ansible, a shell with umask 000), and so does what the programs it runs create
     // (grub-mknetdir's tree is served over TFTP).
     ::umask(022);
+    // Before any thread or library starts: a secret in the environment (STORKIT_IPMI_PASSWORD)
+    // moves into the process, out of what libvirt's ssh or any other child could inherit.
+    take_secret_env();
     CommonOptions common;
     Report report;
     report.tool = spec.name;

@@ -6,6 +6,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "core/error.h"
 #include "core/fd.h"
@@ -79,8 +82,46 @@ std::string read_root_only_file(const std::string& path, const std::string& what
     return content;
 }
 
+namespace {
+
+std::mutex secret_env_mutex;
+std::set<std::string, std::less<>>& secret_env_names() {
+    static std::set<std::string, std::less<>> names{kIpmiPasswordEnv};
+    return names;
+}
+// What take_secret_env moved out of the environment, by name.
+std::map<std::string, std::string, std::less<>>& taken_secrets() {
+    static std::map<std::string, std::string, std::less<>> taken;
+    return taken;
+}
+
+}  // namespace
+
+bool is_secret_env(std::string_view name) {
+    std::lock_guard<std::mutex> lock(secret_env_mutex);
+    return secret_env_names().count(name) > 0;
+}
+
+void take_secret_env() {
+    std::lock_guard<std::mutex> lock(secret_env_mutex);
+    for (const std::string& name : secret_env_names()) {
+        const char* v = std::getenv(name.c_str());
+        if (!v) continue;
+        taken_secrets()[name] = v;
+        ::unsetenv(name.c_str());
+    }
+}
+
 std::string load_secret(const std::string& file, const std::string& env_name,
                         const std::string& what) {
+    {
+        std::lock_guard<std::mutex> lock(secret_env_mutex);
+        secret_env_names().insert(env_name);
+        if (file.empty()) {
+            auto it = taken_secrets().find(env_name);
+            if (it != taken_secrets().end() && !it->second.empty()) return it->second;
+        }
+    }
     if (!file.empty()) return read_secret_file(file, what + " file");
     const char* env = std::getenv(env_name.c_str());
     if (env && *env) return env;

@@ -2,7 +2,7 @@
 # The command backend's optional lease, fencing and shared store, driven by a file-based
 # stand-in (test/fixtures/stor-lease) in real time: a lease of 3 ticks of 2 s.
 source "$(dirname "$0")/lib.sh"
-plan 23
+plan 25
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
 STOR=$STORKIT_SRC/test/fixtures/stor-check
@@ -103,6 +103,18 @@ for round in 1 2 3 4 5; do
 done
 expect_eq "$lost" 0 "5 rounds of 6 concurrent sets from three state directories: every entry kept"
 expect_eq "$(cat "$T"/maint.*.err)" "" "none of them failed"
+
+# A BMC password exported where the tick runs (for bmc-power, say) is not handed to the storage
+# commands it starts; the rest of the environment is.
+printf '#!/bin/sh\nout=$1\nshift\nenv >"$out"\nexec "$@"\n' >"$T/env-dump"
+chmod 0755 "$T/env-dump"
+jq --arg d "$T/env-dump" --arg o "$T/child-env" '.storage.service_health = [$d, $o] + .storage.service_health' \
+    "$CONF" >"$T/env.json"
+export STORKIT_IPMI_PASSWORD=pw-must-not-leak STORKIT_TEST_MARK=kept
+run mgmtvm-reconcile --config "$T/env.json" --node node3 --json
+unset STORKIT_IPMI_PASSWORD STORKIT_TEST_MARK
+expect_match "$(cat "$T/child-env" 2>/dev/null)" "STORKIT_TEST_MARK=kept" "the storage command ran with the tick's environment"
+expect_eq "$(grep -c pw-must-not-leak "$T/child-env")" 0 "but without STORKIT_IPMI_PASSWORD"
 
 sed 's|"lease_release": \[[^]]*\],||' "$CONF" >"$T/bad.json"
 run mgmtvm-reconcile --config "$T/bad.json"

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include "core/secret.h"
+
 using namespace storkit;
 using namespace std::chrono_literals;
 
@@ -21,6 +23,27 @@ TEST_CASE("exit codes, output and environment of a real command") {
     CHECK(r.err == "err\n");
     CHECK(r.describe() == "exit 3");
     CHECK_FALSE(r.ok());
+}
+
+// A BMC password exported for bmc-power, or one load_secret read from any variable, is not
+// handed to the programs storkit starts; everything else of the environment is.
+TEST_CASE("secret variables stay out of a child's environment") {
+    ::setenv("STORKIT_IPMI_PASSWORD", "pw-in-env", 1);
+    ::setenv("STORKIT_TEST_SECRET", "other-secret", 1);
+    ::setenv("STORKIT_TEST_PLAIN", "plain", 1);
+    (void)load_secret("", "STORKIT_TEST_SECRET", "test secret");
+    ExecRequest req;
+    req.argv = {"/usr/bin/env"};
+    ExecResult r = run_command(req);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("pw-in-env") == std::string::npos);
+    CHECK(r.out.find("other-secret") == std::string::npos);
+    CHECK(r.out.find("STORKIT_TEST_PLAIN=plain") != std::string::npos);
+    CHECK(is_secret_env("STORKIT_IPMI_PASSWORD"));
+    CHECK_FALSE(is_secret_env("PATH"));
+    ::unsetenv("STORKIT_IPMI_PASSWORD");
+    ::unsetenv("STORKIT_TEST_SECRET");
+    ::unsetenv("STORKIT_TEST_PLAIN");
 }
 
 TEST_CASE("arguments are passed as they are, never through a shell") {

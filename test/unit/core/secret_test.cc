@@ -89,3 +89,19 @@ TEST_CASE("the password comes from the file first, then the environment", "[secr
     CHECK_THROWS_AS(storkit::load_secret("", "STORKIT_TEST_PW", "BMC password"),
                     storkit::ConfigError);
 }
+
+// run_tool takes the secret variables out of the environment before anything starts: libvirt's
+// ssh or any other program started later cannot inherit them, and load_secret still finds them.
+TEST_CASE("a secret taken from the environment is gone from it and still loads", "[secret]") {
+    CHECK_THROWS_AS(storkit::load_secret("", "STORKIT_TEST_TAKEN", "test secret"),
+                    storkit::ConfigError);  // names it a secret variable
+    ::setenv("STORKIT_TEST_TAKEN", "taken", 1);
+    ::setenv("STORKIT_TEST_NOT_SECRET", "stays", 1);
+    storkit::take_secret_env();
+    CHECK(std::getenv("STORKIT_TEST_TAKEN") == nullptr);
+    CHECK(std::string(std::getenv("STORKIT_TEST_NOT_SECRET")) == "stays");
+    CHECK(storkit::load_secret("", "STORKIT_TEST_TAKEN", "test secret") == "taken");
+    TempFile f("from-file\n", 0600);
+    CHECK(storkit::load_secret(f.path, "STORKIT_TEST_TAKEN", "test secret") == "from-file");
+    ::unsetenv("STORKIT_TEST_NOT_SECRET");
+}
