@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/trust.h"
 #include "pxe/boot_plan.h"
+#include "pxe/config.h"
 #include "pxe/node_table.h"
 
 namespace storkit {
@@ -53,12 +54,10 @@ std::string resolve_pxe_state_dir(const std::string& option, const std::string& 
     if (env && *env) return env;
     std::error_code ec;
     if (!config_path.empty() && std::filesystem::exists(config_path, ec)) {
-        ConfigFile cfg = ConfigFile::load(config_path);
-        // Run as root by dnsmasq: whoever could change the file would choose where root writes.
-        require_root_only_writable(config_path, "config");
-        ConfigNode paths = cfg.root().section("paths");
-        if (paths.has("state_dir")) return paths.string("state_dir") + "/pxe";
-        return "/var/lib/storkit/pxe";
+        // Checked as pxe-provision boot checks it (the trust check first: run as root by
+        // dnsmasq, whoever could change the file would choose where root writes), so a key
+        // misspelt or of the wrong type is an error here too, not a silent default.
+        return load_pxe_config(config_path, PxeConfigParts::kPower).pxe_state();
     }
     return kDefaultPxeStateDir;
 }

@@ -4,7 +4,7 @@
 # with real DHCP (busybox udhcpc, BIOS and UEFI client architectures), TFTP and HTTP clients
 # (curl) in another, joined by a veth. Addresses are from 198.18.0.0/15 only.
 . "$STORKIT_SRC/test/blackbox/lib.sh"
-plan 131
+plan 134
 
 for cmd in xorriso dnsmasq lighttpd busybox curl ip jq grub-script-check sha256sum; do
     command -v "$cmd" >/dev/null || { fail "needs $cmd (scripts/deps installs it)"; exit 1; }
@@ -120,6 +120,15 @@ bad_config "unknown template variable" ".boot.kernel_args = \"ks={{kickstart}}\"
 bad_config "a typo in a key" '.data.gatway = .data.gateway' "key 'data.gatway': unknown key"
 bad_config "pool too small" '.data.pool = "198.18.0.100-198.18.0.100"' \
     "key 'data.pool': 198.18.0.100-198.18.0.100 has 1 addresses, too few for 2 nodes"
+# pxe-report reads the same file as root (dnsmasq's hook): a misspelt key or a value of the
+# wrong type is refused as prepare refuses it, never read as the default state directory.
+config '.paths.state_dri = .paths.state_dir | del(.paths.state_dir)'
+run pxe-report --config "$CFG" table
+expect_match "$RC $ERR" "^2 .*$CFG: key 'paths.state_dri': unknown key" "pxe-report: a misspelt key of its config is refused"
+nothing_written "pxe-report with a misspelt key"
+config '.paths.state_dir = 5'
+run pxe-report --config "$CFG" table
+expect_match "$RC $ERR" "^2 .*$CFG: key 'paths.state_dir': " "pxe-report: a value of the wrong type is refused"
 # A hook that is not executable yet is still checked: whoever may write it may make it so.
 chmod 666 "$T/hook"
 config '.'

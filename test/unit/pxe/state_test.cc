@@ -94,8 +94,15 @@ TEST_CASE("the state directory comes from the option, the environment or the con
     CHECK(storkit::resolve_pxe_state_dir("", dir.path + "/missing.json") ==
           storkit::kDefaultPxeStateDir);
     std::string cfg = dir.path + "/pxe.json";
-    std::ofstream(cfg) << R"({"paths": {"state_dir": "/srv/state"}, "bmc": {}})";
+    const std::string bmc =
+        R"("bmc": {"subnet": "198.18.64.0/24", "user": "admin", "password_file": "/pw"})";
+    std::ofstream(cfg) << R"({"paths": {"state_dir": "/srv/state"}, )" << bmc << "}";
     CHECK(storkit::resolve_pxe_state_dir("", cfg) == "/srv/state/pxe");
+    // Checked as pxe-provision checks it: a misspelt key is not the default directory.
+    std::ofstream(cfg) << R"({"paths": {"state_dri": "/srv/state"}, )" << bmc << "}";
+    CHECK_THROWS_WITH(storkit::resolve_pxe_state_dir("", cfg),
+                      Catch::Contains("key 'paths.state_dri': unknown key"));
+    std::ofstream(cfg) << R"({"paths": {"state_dir": "/srv/state"}, )" << bmc << "}";
     ::setenv(storkit::kPxeStateEnv, "/from/env", 1);
     CHECK(storkit::resolve_pxe_state_dir("", cfg) == "/from/env");
     CHECK(storkit::resolve_pxe_state_dir("/x", cfg) == "/x");
