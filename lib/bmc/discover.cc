@@ -194,6 +194,7 @@ std::vector<FoundBmc> discover_bmcs(const Subnet& subnet, const DiscoverOptions&
         }
     }
     std::vector<FoundBmc> out;
+    out.reserve(found.size());
     for (auto& [addr, bmc] : found) out.push_back(bmc);
     return out;
 }

@@ -22,10 +22,13 @@ T json_integer(const nlohmann::json& v, const char* key) {
         if (u <= static_cast<std::uint64_t>(Limits::max())) return static_cast<T>(u);
     } else if (v.is_number_integer()) {
         auto i = v.get<std::int64_t>();
-        bool fits = std::is_signed_v<T> ? i >= static_cast<std::int64_t>(Limits::min()) &&
-                                              i <= static_cast<std::int64_t>(Limits::max())
-                                        : i >= 0 && static_cast<std::uint64_t>(i) <= Limits::max();
-        if (fits) return static_cast<T>(i);
+        if constexpr (std::is_signed_v<T>) {
+            if (i >= static_cast<std::int64_t>(Limits::min()) &&
+                i <= static_cast<std::int64_t>(Limits::max()))
+                return static_cast<T>(i);
+        } else {
+            if (i >= 0 && static_cast<std::uint64_t>(i) <= Limits::max()) return static_cast<T>(i);
+        }
     }
     throw Error(
         fmt::format("\"{}\" is not an integer from {} to {}", key, Limits::min(), Limits::max()));

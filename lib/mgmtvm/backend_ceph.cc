@@ -155,7 +155,7 @@ namespace {
 
 VmLeaseOutcome lease_within(const std::shared_ptr<ceph::Client>& client, const char* what,
                             const std::string& object, const std::string& node,
-                            std::function<VmLeaseOutcome(ceph::Lease&)> op) {
+                            const std::function<VmLeaseOutcome(ceph::Lease&)>& op) {
     return within<VmLeaseOutcome>(client,
                                   [object, node, op](ceph::Client& c) {
                                       ceph::Lease lease(c, object, node);

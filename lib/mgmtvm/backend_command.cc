@@ -185,7 +185,7 @@ bool CommandStorage::shared_replace(const std::string& key,
                                     const std::string& value) {
     if (!cfg_.shared_put) Storage::shared_write(key, value);
     // The record travels in the environment, whose strings the kernel caps at 128 KiB.
-    constexpr size_t kMaxExpected = 64 * 1024;
+    constexpr size_t kMaxExpected = size_t{64} * 1024;
     if (expected && expected->size() > kMaxExpected)
         throw Error(fmt::format("shared_put {}: the record is {} bytes, more than {} to compare",
                                 key, expected->size(), kMaxExpected));

@@ -44,7 +44,7 @@ std::string attribute(const std::string& xml, size_t from, const std::string& at
     return "";
 }
 
-std::string trimmed(std::string s) {
+std::string trimmed(const std::string& s) {
     size_t b = s.find_first_not_of(" \t\r\n");
     size_t e = s.find_last_not_of(" \t\r\n");
     return b == std::string::npos ? "" : s.substr(b, e - b + 1);

@@ -50,6 +50,7 @@ void summarize(std::map<std::string, std::vector<std::string>>& by_state, size_t
         for (const std::string& n : it->second)
             trouble.push_back(fmt::format("{} (off-failed)", n));
     std::vector<std::string> counts;
+    counts.reserve(by_state.size());
     for (const auto& [s, names] : by_state) counts.push_back(fmt::format("{} {}", names.size(), s));
     report.msg = fmt::format("boot: {}", fmt::join(counts, ", "));
     if (!by_state["bound"].empty())

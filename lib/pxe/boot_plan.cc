@@ -203,6 +203,7 @@ BootStep plan_boot(const std::vector<PlanEntry>& nodes, const BootState& state,
         std::vector<std::pair<std::string, double>> found =
             window_macs(leases, state, taken, r.powered_at, end);
         std::vector<std::string> macs;
+        macs.reserve(found.size());
         for (const auto& [mac, t] : found) macs.push_back(mac);
         double settled = found.empty() ? 0 : std::min(found[0].second + kBindSettle, end);
         if (macs.size() == 1 && now >= settled) {

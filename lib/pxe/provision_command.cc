@@ -287,6 +287,7 @@ void reload_servers(Report& report) {
     report.data["reloaded"] = done;
     if (commands.empty()) return;
     std::vector<std::string> wanted;
+    wanted.reserve(commands.size());
     for (const auto& c : commands) wanted.push_back(fmt::format("{} {}", c[1], c[2]));
     if (!std::filesystem::exists("/run/systemd/system"))
         throw Error(fmt::format("--reload: systemd does not run here: {} yourself",

@@ -16,6 +16,7 @@ constexpr const char* kHeader =
 
 std::string join_addrs(const std::vector<Ipv4>& addrs) {
     std::vector<std::string> text;
+    text.reserve(addrs.size());
     for (Ipv4 a : addrs) text.push_back(ipv4_string(a));
     return fmt::format("{}", fmt::join(text, ","));
 }
