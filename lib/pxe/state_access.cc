@@ -63,8 +63,10 @@ void open_state_to_cgi(const PxeConfig& cfg) {
     if (::mkdir(cfg.ks_dir().c_str(), 0750) < 0 && errno != EEXIST)
         throw Error(fmt::format("{}: cannot create: {}", cfg.ks_dir(), errno_text(errno)));
     set_access(cfg.ks_dir(), gid, 02750, true);
-    for (const char* name : {"events.jsonl", "leases.json", "table.json", "report.lock"})
+    for (const char* name : {"events.jsonl", "leases.json", "table.json"})
         set_access(dir + "/" + name, gid, 0660, false);
+    // flock(2) needs no write access: the lock is 0644 whoever creates it (as pxe-report does).
+    set_access(dir + "/report.lock", gid, 0644, false);
     set_access(dir + "/installs.json", gid, 0660, false);
 }
 
