@@ -146,11 +146,29 @@ find "$T/node1" "$T/node2" "$T/ctl" -type f -exec md5sum {} + | sort >"$T/after"
 expect_eq "$(diff "$T/before" "$T/after")" "" "no file changed, none was written"
 
 echo "# a busy tool (exit 75) is retried until the lock is free"
-flock "$T/ctl/state/pxe/lock" sleep 15 &
+# The lock is held until the play shows a retry, however long the play takes to reach prepare
+# (at most 120 s).
+(
+    exec 9>>"$T/ctl/state/pxe/lock"
+    flock 9
+    touch "$T/locked"
+    for _ in $(seq 1200); do [ -e "$T/release" ] && break; sleep 0.1; done
+) &
 locker=$!
-play -e storkit_busy_delay=5 -e storkit_busy_retries=6 --limit ctl
-expect_eq "$RC $(grep -c '^FAILED - RETRYING: \[ctl\]: Prepare' <<<"$OUT" | sed 's/^[1-9][0-9]*$/retried/')" "0 retried" \
-    "prepare found the lock held, was retried and succeeded once it was free"
+until [ -e "$T/locked" ]; do sleep 0.1; done
+ansible-playbook -i "$T/inventory.yml" "$PLAYS/mgmtvm.yml" "$PLAYS/provision.yml" \
+    -e storkit_busy_delay=2 -e storkit_busy_retries=30 --limit ctl >"$T/busy.out" 2>&1 &
+player=$!
+for _ in $(seq 1200); do
+    grep -q '^FAILED - RETRYING: \[ctl\]: Prepare' "$T/busy.out" && break
+    kill -0 "$player" 2>/dev/null || break
+    sleep 0.1
+done
+touch "$T/release"
+wait "$player"
+RC=$?
 wait "$locker"
+expect_eq "$RC $(grep -c '^FAILED - RETRYING: \[ctl\]: Prepare' "$T/busy.out" | sed 's/^[1-9][0-9]*$/retried/')" "0 retried" \
+    "prepare found the lock held, was retried and succeeded once it was free"
 
 done_testing
