@@ -30,16 +30,14 @@ const std::vector<std::string>& builtin_template_vars() {
 
 namespace {
 
-constexpr std::string_view kRootKeys[] = {"bmc",     "data",  "server",  "iso",    "paths", "boot",
-                                          "install", "power", "monitor", "groups", "nodes"};
+using pxe_config::kRootKeys;
 constexpr std::string_view kBmcKeys[] = {"subnet",       "user",       "password_file",
                                          "cipher_suite", "timeout_ms", "retries"};
 constexpr std::string_view kDataKeys[] = {"subnet", "pool", "gateway", "dns", "domain", "lease_s"};
 constexpr std::string_view kServerKeys[] = {"interface", "address", "http_port",
                                             "dns",       "hook",    "user"};
 constexpr std::string_view kIsoKeys[] = {"repository", "version", "kernel", "initrd"};
-constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmasq_conf",
-                                           "lighttpd_conf", "state_dir", "dhcp_hostsdir"};
+using pxe_config::kPathsKeys;
 constexpr std::string_view kBootKeys[] = {"firmware", "loader", "kernel_args"};
 constexpr std::string_view kInstallKeys[] = {"template", "vars", "secret_files", "report"};
 constexpr std::string_view kPowerKeys[] = {"wave", "interval_s", "bind_timeout_s", "boot_mode"};

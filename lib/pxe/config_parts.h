@@ -12,6 +12,14 @@
 
 namespace storkit::pxe_config {
 
+// The keys of pxe.json's top level and of its "paths" (pxe-report checks these two without
+// loading the rest of the file).
+inline constexpr std::string_view kRootKeys[] = {"bmc",     "data",   "server",  "iso",
+                                                 "paths",   "boot",   "install", "power",
+                                                 "monitor", "groups", "nodes"};
+inline constexpr std::string_view kPathsKeys[] = {"tftp_root",     "http_root", "dnsmasq_conf",
+                                                  "lighttpd_conf", "state_dir", "dhcp_hostsdir"};
+
 // An IPv4 address; 0 after a problem.
 Ipv4 address(const ConfigNode& n, const std::string& key);
 

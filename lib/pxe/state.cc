@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/trust.h"
 #include "pxe/boot_plan.h"
-#include "pxe/config.h"
+#include "pxe/config_parts.h"
 #include "pxe/node_table.h"
 
 namespace storkit {
@@ -54,10 +54,20 @@ std::string resolve_pxe_state_dir(const std::string& option, const std::string& 
     if (env && *env) return env;
     std::error_code ec;
     if (!config_path.empty() && std::filesystem::exists(config_path, ec)) {
-        // Checked as pxe-provision boot checks it (the trust check first: run as root by
-        // dnsmasq, whoever could change the file would choose where root writes), so a key
-        // misspelt or of the wrong type is an error here too, not a silent default.
-        return load_pxe_config(config_path, PxeConfigParts::kPower).pxe_state();
+        ConfigFile file = ConfigFile::load(config_path);
+        // Run as root by dnsmasq: whoever could change the file would choose where root writes.
+        require_root_only_writable(config_path, "config");
+        // The top level and "paths" are checked as pxe-provision checks them, so a key misspelt
+        // or of the wrong type is an error here too, not a silent default. (Not the whole file:
+        // that would link the hook, run per lease, with the BMC and image code.)
+        ConfigErrors errors;
+        ConfigNode root = file.root(errors);
+        root.allow_only(pxe_config::kRootKeys);
+        ConfigNode paths = root.section("paths");
+        paths.allow_only(pxe_config::kPathsKeys);
+        std::string dir = pxe_config::abs_path(paths, "state_dir", "/var/lib/storkit");
+        errors.checkpoint();
+        return dir + "/pxe";
     }
     return kDefaultPxeStateDir;
 }

@@ -26,9 +26,9 @@ inline constexpr const char* kDefaultPxeStateDir = "/var/lib/storkit/pxe";
 
 // Where the state is: `option` when given, else $STORKIT_PXE_STATE_DIR, else
 // "<paths.state_dir>/pxe" from the pxe-provision config `config_path` when that file exists,
-// else /var/lib/storkit/pxe. The config is checked as load_pxe_config(kPower) checks it: throws
-// ConfigError naming the file and key when it cannot be read, is not root-only writable, or
-// has an unknown key or a value of the wrong type in what that reads.
+// else /var/lib/storkit/pxe. Throws ConfigError naming the file and key when it cannot be read,
+// is not root-only writable, or has an unknown key at its top level or in "paths", or a
+// state_dir that is not an absolute path.
 std::string resolve_pxe_state_dir(const std::string& option, const std::string& config_path);
 
 class PxeState {
