@@ -127,15 +127,12 @@ DhcpLeaseTable DhcpLeaseTable::from_json(const json& j, const std::string& path)
     if (!j.is_object() || !j.contains("leases") || !j["leases"].is_array())
         throw Error(fmt::format("{}: not a lease table", path));
     DhcpLeaseTable t;
-    if (j.contains("applied_bytes") && j["applied_bytes"].is_number_unsigned())
-        t.applied_bytes = j["applied_bytes"].get<uint64_t>();
-    if (j.contains("log_inode") && j["log_inode"].is_number_unsigned())
-        t.log_inode = j["log_inode"].get<uint64_t>();
+    t.applied_bytes = json_unsigned(j, "applied_bytes");
+    t.log_inode = json_unsigned(j, "log_inode");
     t.log_head = json_string(j, "log_head");
     if (j.contains("refused") && j["refused"].is_object()) {
         const json& r = j["refused"];
-        if (r.contains("count") && r["count"].is_number_unsigned())
-            t.refused = r["count"].get<uint64_t>();
+        t.refused = json_unsigned(r, "count");
         if (r.contains("last") && r["last"].is_array())
             for (const json& e : r["last"]) try {
                     t.last_refused.push_back(PxeEvent::from_json(e, path));
@@ -199,8 +196,7 @@ json joined_table(const std::vector<NodeEntry>& nodes, const DhcpLeaseTable& lea
 
 std::string refused_summary(const json& table) {
     const json& r = table.value("refused", json::object());
-    uint64_t count =
-        r.contains("count") && r["count"].is_number_unsigned() ? r["count"].get<uint64_t>() : 0;
+    uint64_t count = r.is_object() ? json_unsigned(r, "count") : 0;
     if (count == 0) return "";
     std::string out = fmt::format("refused reports: {}", count);
     const json& last = r.value("last", json::array());
