@@ -2,18 +2,19 @@
 # mgmtvm-reconcile and mgmtvm-maint killed with SIGKILL at seeded random points while they
 # write: the tick its node state (in state_dir) and the lease (the sim's lease.json, what the
 # storage holds), mgmtvm-maint the maintenance record (the sim's shared store); three real
-# libvirtd daemons, node1 the master. Every other killed tick finds the VM stopped, so that
-# kills land in the lease's take and the start as well as in a renewal. After every kill:
+# libvirtd daemons, node1 the master. Killed ticks take turns: one renews the lease of a
+# running VM, one starts the VM under a live lease, one finds the lease expired and acquires,
+# fences and starts. After every kill:
 #   - the node state, the lease and the maintenance record are each a whole JSON document;
 #   - the next tick exits 0 and converges: the VM runs once, on node1, under node1's lease;
 #   - the next mgmtvm-maint run exits 0 and its change shows;
 #   - once that tick has run, no temp file of a killed writer is left in state_dir.
-# STORKIT_CRASH_TICKS (default 40) kills of each tool; STORKIT_CRASH_SEED repeats a run.
+# STORKIT_CRASH_TICKS (default 40) kills of each tool. A run is repeated by the seed and the
+# two kill windows it prints: STORKIT_CRASH_SEED, STORKIT_CRASH_TICK_MS, STORKIT_CRASH_MAINT_MS.
 source "$(dirname "$0")/lib.sh"
 KILLS=${STORKIT_CRASH_TICKS:-40}
 SEED=${STORKIT_CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
-plan 10
-echo "# seed $SEED, $KILLS kills of each tool"
+plan 12
 RANDOM=$SEED
 source "$(dirname "$0")/mgmtvm_bed.sh"
 
@@ -24,26 +25,28 @@ now=1000
 echo "$now" >"$SIM/clock"
 echo node1 >"$SIM/master"
 CONF=$T/mgmtvm.json
+# The lease lives on the sim's clock (3 ticks of 60 s); storage calls get a generous real-time
+# deadline, so that a slow fsync on a loaded machine is not taken for a failure.
 cat >"$CONF" <<JSON
 {
   "node": "node1",
   "vm": {"name": "mgmt", "domain_xml": "$XML"},
   "nodes": {"node1": {"libvirt": "$(uri 1)"}, "node2": {"libvirt": "$(uri 2)"},
             "node3": {"libvirt": "$(uri 3)"}},
-  "storage": {"backend": "sim", "dir": "$SIM", "timeout_s": 1},
-  "lease": {"ticks": 3, "tick_s": 10},
-  "deadlines": {"tick_s": 20, "peer_s": 2, "stop_s": 2},
+  "storage": {"backend": "sim", "dir": "$SIM", "timeout_s": 5},
+  "lease": {"ticks": 3, "tick_s": 60},
+  "deadlines": {"tick_s": 50, "peer_s": 2, "stop_s": 2},
   "state_dir": "$STATE"
 }
 JSON
-# Each step is a tick's worth of time on the storage's clock.
+# step [N]: N ticks' worth of time (default 1) on the storage's clock.
 step() {
-    now=$((now + 10))
+    now=$((now + 60 * ${1:-1}))
     echo "$now" >"$SIM/clock"
 }
 tick() { run timeout 60 mgmtvm-reconcile --config "$CONF" --node node1 --json; }
 maint() { run timeout 60 mgmtvm-maint --config "$CONF" "$@"; }
-# ms_of CMD...: runs CMD here (its OUT and RC stay), its time in ms in $T/ms.
+# ms_of CMD...: runs CMD in this shell, its time in ms in $T/ms.
 ms_of() {
     local s=$EPOCHREALTIME
     "$@"
@@ -80,27 +83,34 @@ note() {
         v+="(and more)"$'\n'
     fi
 }
+# window MS: a kill window under a second.
+window() { [ "$1" -lt 1000 ] && echo "$1" || echo 999; }
 
 echo "# clean runs: how long a tick and a maintenance change take"
 tick
 expect_eq "$RC,$(json .action),$(where)" "0,start,running|absent|absent" "a clean tick starts the VM on node1"
-step
+# The longest tick: the lease expired and the VM stopped (acquire, fence, start).
+vm_off node1
+step 4
 ms_of mgmtvm-reconcile --config "$CONF" --node node1 >/dev/null 2>&1
-tick_ms=$(cat "$T/ms")
-ms_of mgmtvm-maint --config "$CONF" set --node node2 --reason clean >/dev/null 2>&1
-maint_ms=$(cat "$T/ms")
-[ "$tick_ms" -lt 1000 ] || tick_ms=999
-[ "$maint_ms" -lt 1000 ] || maint_ms=999
-expect_eq "$RC,$(maint show --json && json '.maintenance.nodes.node2.reason')" "0,clean" \
-    "a clean mgmtvm-maint set shows"
+tick_ms=$(window "${STORKIT_CRASH_TICK_MS:-$(cat "$T/ms")}")
+ms_of maint set --node node2 --reason clean
+maint_ms=$(window "${STORKIT_CRASH_MAINT_MS:-$(cat "$T/ms")}")
+expect_eq "$RC,$(maint show --json && json '.maintenance.nodes.node2.reason'),$(where)" \
+    "0,clean,running|absent|absent" "a clean mgmtvm-maint set shows; the VM was started again"
 maint clear --node node2
-echo "# a tick takes about $tick_ms ms, a maintenance change $maint_ms ms"
+echo "# seed $SEED, $KILLS kills of each tool; kill windows: tick $tick_ms ms, maintenance change $maint_ms ms"
+echo "# (repeat: STORKIT_CRASH_SEED=$SEED STORKIT_CRASH_TICK_MS=$tick_ms STORKIT_CRASH_MAINT_MS=$maint_ms)"
 
 echo "# $KILLS ticks killed at random points"
 killed=0 bad_torn="" bad_tick="" bad_left=""
+epoch0=$(jq -r .epoch "$SIM/lease.json")
 for ((i = 1; i <= KILLS; i++)); do
-    step
-    [ $((i % 2)) = 0 ] && vm_off node1
+    case $((i % 3)) in
+    1) step ;;                  # a renewal
+    2) step && vm_off node1 ;;  # a start under a live lease
+    0) step 4 && vm_off node1 ;; # an acquire, a fencing and a start
+    esac
     kill_at $((RANDOM % (tick_ms + 1))) mgmtvm-reconcile --config "$CONF" --node node1 --json
     t=$(torn)
     [ -z "$t" ] || note bad_torn "kill $i: $t"
@@ -112,6 +122,9 @@ for ((i = 1; i <= KILLS; i++)); do
     [ -z "$l" ] || note bad_left "kill $i: $l"
 done
 echo "# $killed of $KILLS ticks were still running when killed"
+# Each third round lets the lease expire: the killed tick or the next one acquires anew.
+epochs=$(($(jq -r .epoch "$SIM/lease.json") - epoch0))
+expect_eq "$((epochs >= KILLS / 3))" 1 "the lease was acquired anew in every third round ($epochs times)"
 expect_eq "$bad_torn" "" "after every killed tick the node state and the lease are whole"
 expect_eq "$bad_tick" "" "the next tick exits 0: the VM runs once, on node1, under its lease"
 expect_eq "$bad_left" "" "no temp file of a killed tick is left once the next tick has run"
@@ -154,6 +167,7 @@ for ((i = 1; i <= KILLS; i++)); do
     [ "$got" = "$want" ] || note bad_maint "kill $i: $got, not $want: $ERR"
 done
 echo "# $killed of $KILLS changes were still running when killed"
+expect_match "$killed" "^[1-9]" "some changes were killed while they ran"
 expect_eq "$bad_torn" "" "after every killed change the maintenance record is whole"
 expect_eq "$bad_maint" "" "the record reads, and the next change goes through and shows"
 step

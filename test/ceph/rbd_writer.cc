@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
         rados_conf_set(cluster, "rados_osd_op_timeout", "5") < 0 || rados_connect(cluster) < 0 ||
         rados_ioctx_create(cluster, argv[2], &io) < 0 || rbd_open(io, argv[3], &img, nullptr) < 0) {
         std::fprintf(stderr, "rbd_writer: cannot open %s/%s\n", argv[2], argv[3]);
+        if (io) rados_ioctx_destroy(io);
+        if (cluster) rados_shutdown(cluster);
         return 1;
     }
     FILE* log = std::fopen(argv[4], "a");
