@@ -150,8 +150,14 @@ expect_eq "$(grep -c 'set power 1' "$BASE/bmc1/node/events.log")" 1 "node 1 was 
 expect_eq "$(tail -4 "$BASE/bmc7/node/events.log" | cut -d' ' -f2- | tr '\n' '|')" \
     "set boot pxe|set power 0|set power 1|boot pxe|" "node 7 was cycled into PXE again"
 reserved7=$(jq -r '.nodes.node7.ip' "$STATE/nodes.json")
-for _ in $(seq 100); do [ "$(tail -1 "$T/leases.n7")" = "$reserved7" ] && break; sleep 0.05; done
+# Up to 15 s: the power-on starts the client (udhcpc: 10 tries, 1 s apart) after boot returns.
+for _ in $(seq 300); do [ "$(tail -1 "$T/leases.n7")" = "$reserved7" ] && break; sleep 0.05; done
 expect_eq "$(tail -1 "$T/leases.n7")" "$reserved7" "this time node 7 got its reserved address"
+[ "$(tail -1 "$T/leases.n7")" = "$reserved7" ] || {
+    echo "# node 7's leases: $(tr '\n' ' ' <"$T/leases.n7")"
+    echo "# its reservation: $(cat "$D/state/pxe/dhcp-hosts/node7")"
+    grep -iE "$(mac 7)|dhcp-hosts|inotify|read " "$T/dnsmasq.log" | tail -30 | sed 's/^/# dnsmasq: /'
+}
 
 # --- installed nodes are never powered, running ones never cycled, unless asked ---------------
 cycles() { grep -c 'set power 1' "$BASE/bmc$1/node/events.log"; }
