@@ -19,7 +19,8 @@ int abandoned_calls();
 void note_abandoned_call();
 
 // Runs `fn` on a new thread and waits up to `timeout`. Returns its result, or nullopt at the
-// deadline (the thread is left to finish on its own). Exceptions from `fn` are rethrown.
+// deadline (the thread is left to finish on its own). Exceptions from `fn` are rethrown. An
+// answer in time comes back only after `fn` and what it captured are destroyed.
 template <typename T>
 std::optional<T> call_with_deadline(std::function<T()> fn, std::chrono::milliseconds timeout) {
     struct State {
@@ -30,7 +31,7 @@ std::optional<T> call_with_deadline(std::function<T()> fn, std::chrono::millisec
         std::exception_ptr error;
     };
     auto state = std::make_shared<State>();
-    std::thread([state, fn = std::move(fn)] {
+    std::thread([state, fn = std::move(fn)]() mutable {
         std::optional<T> value;
         std::exception_ptr error;
         try {
@@ -38,6 +39,10 @@ std::optional<T> call_with_deadline(std::function<T()> fn, std::chrono::millisec
         } catch (...) {
             error = std::current_exception();
         }
+        // What the call holds (a storage client whose release shuts a library down) is let go
+        // here, before the caller hears back: once an answer in time is returned, nothing of
+        // the call runs on, least of all under the process's exit.
+        fn = nullptr;
         std::lock_guard<std::mutex> lock(state->mu);
         state->value = std::move(value);
         state->error = error;
